@@ -1,0 +1,34 @@
+"""Every dataset of the course: canonical source, mirror, offline fallback.
+
+See ``DESIGN.md`` §4. Loaders print one line naming the source they used
+("canonical", "mirror", "offline" or "synthetic") and the sizes, so a
+reader always knows whether a result came from full or fallback data.
+"""
+
+from .dates import DateTask, date_pairs, make_date_task
+from .fetch import ChecksumError, cache_dir, fetch, mirror_dir
+from .images import ImageData, load_digits, load_fashion_mnist, load_mnist
+from .registry import FILES
+from .text import TextData, load_shakespeare
+from .vocab import CharVocab
+
+LOADERS = {
+    "mnist": load_mnist,
+    "fashion_mnist": load_fashion_mnist,
+    "digits": load_digits,
+    "shakespeare": load_shakespeare,
+}
+
+
+def load(name: str):
+    """Load a dataset by name (see ``LOADERS``)."""
+    if name not in LOADERS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(sorted(LOADERS))}")
+    return LOADERS[name]()
+
+
+__all__ = [
+    "CharVocab", "ChecksumError", "DateTask", "FILES", "ImageData", "LOADERS", "TextData",
+    "cache_dir", "date_pairs", "fetch", "load", "load_digits", "load_fashion_mnist",
+    "load_mnist", "load_shakespeare", "make_date_task", "mirror_dir",
+]

@@ -1,0 +1,148 @@
+"""Get a registered file from the cache, the mirror or its canonical URL.
+
+Order: a verified copy in the cache (``$KERAS_HOME/datasets``), then the
+mirror folder named by ``DLARCH_DATA_MIRROR``, then a download (skipped when
+``DLARCH_OFFLINE=1``). Every file is checked against its sha256; downloads go
+through pooch, which writes to a temporary file and renames it only once the
+hash matches, so nothing half-written is ever left in the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import offline
+from .registry import FILES, RemoteFile
+
+MIRROR_ENV = "DLARCH_DATA_MIRROR"
+DOWNLOAD_TIMEOUT_S = 30
+
+
+class ChecksumError(ValueError):
+    """A file's sha256 differs from the registry's."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """Where a file was found: its path and the source that provided it."""
+
+    path: Path
+    source: str  # "cache", "mirror" or "download"
+
+    @property
+    def data_source(self) -> str:
+        """"mirror" for mirror copies, else "canonical" (the published bytes)."""
+        return "mirror" if self.source == "mirror" else "canonical"
+
+    @property
+    def note(self) -> str:
+        """A few words on where the bytes were read from, for the loader's line."""
+        return {"mirror": f"from {self.path.parent}", "cache": "cached copy",
+                "download": "downloaded"}[self.source]
+
+
+def registered(key: str) -> RemoteFile:
+    """The registry entry for ``key``, or a ValueError listing the known keys."""
+    if key not in FILES:
+        raise ValueError(f"unknown file {key!r}; registered files are: {', '.join(sorted(FILES))}")
+    return FILES[key]
+
+
+def cache_dir() -> Path:
+    """The dataset cache, ``$KERAS_HOME/datasets`` (Keras's own default place)."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "datasets"
+
+
+def mirror_dir() -> Path | None:
+    """The mirror folder named by ``DLARCH_DATA_MIRROR``, if any."""
+    value = os.environ.get(MIRROR_ENV, "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise ValueError(f"{MIRROR_ENV}={value!r} is not a folder; unset it or point it at one")
+    return path
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(path: Path, entry: RemoteFile) -> None:
+    """Raise ChecksumError naming the file, expected and actual hash, on mismatch."""
+    actual = sha256_of(path)
+    if actual != entry.sha256:
+        raise ChecksumError(
+            f"checksum mismatch for {path}: expected sha256 {entry.sha256}, got {actual}"
+        )
+
+
+def _from_cache(entry: RemoteFile) -> Path | None:
+    path = cache_dir() / entry.filename
+    if not path.exists():
+        return None
+    try:
+        verify(path, entry)
+    except ChecksumError as err:
+        path.unlink()
+        print(f"[data] {err}; deleted the bad cached copy")
+        return None
+    return path
+
+
+def _from_mirror(entry: RemoteFile) -> Path | None:
+    mirror = mirror_dir()
+    if mirror is None or not (mirror / entry.filename).exists():
+        return None
+    path = mirror / entry.filename
+    verify(path, entry)  # a bad mirror is an error, never silently skipped
+    return path
+
+
+def download(entry: RemoteFile, folder: Path | None = None) -> Path:
+    """Download ``entry`` into ``folder`` (default: the cache), verified."""
+    import pooch
+
+    pooch.get_logger().setLevel("WARNING")  # the loader prints its own one-line summary
+    folder = Path(folder) if folder is not None else cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        path = pooch.retrieve(
+            entry.url,
+            known_hash=f"sha256:{entry.sha256}",
+            fname=entry.filename,
+            path=folder,
+            downloader=pooch.HTTPDownloader(progressbar=False, timeout=DOWNLOAD_TIMEOUT_S),
+            progressbar=False,
+        )
+    except ValueError as err:  # pooch reports a hash mismatch as ValueError
+        raise ChecksumError(f"checksum mismatch for {entry.url}: {err}") from None
+    return Path(path)
+
+
+def fetch(key: str) -> Fetched | None:
+    """Find ``key`` in cache, mirror or by download; None when none is reachable."""
+    entry = registered(key)
+    path = _from_cache(entry)
+    if path is not None:
+        return Fetched(path, "cache")
+    path = _from_mirror(entry)
+    if path is not None:
+        return Fetched(path, "mirror")
+    if offline():
+        return None
+    try:
+        return Fetched(download(entry), "download")
+    except ChecksumError:
+        raise
+    except Exception as err:  # no network, DNS failure, HTTP error
+        print(f"[data] could not download {entry.url} ({type(err).__name__}); using the fallback")
+        return None

@@ -1,0 +1,62 @@
+"""Character vocabularies for sequence models."""
+
+from __future__ import annotations
+
+import numpy as np
+
+PAD, START, END = "<pad>", "<s>", "</s>"
+SPECIALS = (PAD, START, END)
+
+
+class CharVocab:
+    """Maps characters to integer ids; id 0 is padding, 1 start, 2 end."""
+
+    def __init__(self, chars):
+        chars = sorted(set(chars) - set(SPECIALS))
+        if not chars:
+            raise ValueError("a vocabulary needs at least one character")
+        self.tokens = list(SPECIALS) + chars
+        self.index = {t: i for i, t in enumerate(self.tokens)}
+
+    @classmethod
+    def from_texts(cls, texts) -> "CharVocab":
+        return cls(set("".join(texts)))
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def pad_id(self) -> int:
+        return 0
+
+    @property
+    def start_id(self) -> int:
+        return 1
+
+    @property
+    def end_id(self) -> int:
+        return 2
+
+    def encode(self, texts, length: int, start: bool = False, end: bool = False) -> np.ndarray:
+        """Encode strings into an int32 array ``(len(texts), length)``, padded with 0."""
+        out = np.zeros((len(texts), length), dtype=np.int32)
+        for row, text in enumerate(texts):
+            unknown = set(text) - set(self.index)
+            if unknown:
+                raise ValueError(f"characters {sorted(unknown)!r} of {text!r} are not in the vocabulary")
+            ids = ([self.start_id] if start else []) + [self.index[c] for c in text]
+            ids += [self.end_id] if end else []
+            if len(ids) > length:
+                raise ValueError(f"{text!r} needs {len(ids)} positions but length is {length}")
+            out[row, : len(ids)] = ids
+        return out
+
+    def decode(self, ids) -> str:
+        """Turn ids back into text, stopping at the end token and skipping pad/start."""
+        chars = []
+        for i in np.asarray(ids).tolist():
+            if i == self.end_id:
+                break
+            if i not in (self.pad_id, self.start_id):
+                chars.append(self.tokens[i])
+        return "".join(chars)
