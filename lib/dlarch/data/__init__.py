@@ -11,6 +11,7 @@ from .images import ImageData, load_digits, load_fashion_mnist, load_mnist
 from .registry import FILES
 from .text import TextData, load_shakespeare
 from .vocab import CharVocab
+from .xor import make_xor
 
 LOADERS = {
     "mnist": load_mnist,
@@ -30,5 +31,5 @@ def load(name: str):
 __all__ = [
     "CharVocab", "ChecksumError", "DateTask", "FILES", "ImageData", "LOADERS", "TextData",
     "cache_dir", "date_pairs", "fetch", "load", "load_digits", "load_fashion_mnist",
-    "load_mnist", "load_shakespeare", "make_date_task", "mirror_dir",
+    "load_mnist", "load_shakespeare", "make_date_task", "make_xor", "mirror_dir",
 ]
