@@ -1,0 +1,54 @@
+# The whole set-up is two commands: `make book` and `make test` (see README.md).
+PYTHON  ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+CHECK   := _build/check
+export PYTHONHASHSEED := 0
+
+.PHONY: book test unit nbval site site-check bench clean help
+
+help:
+	@echo "make book   build the site with executed notebooks (book profile) into _build/html"
+	@echo "make test   library and structure tests, notebooks under nbval (smoke), site build + browser check"
+	@echo "make bench  run every notebook in the book profile; table of results and run times"
+
+# One environment for everything: exact pins, then the library (editable).
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+book: $(STAMP)
+	DLARCH_PROFILE=$${DLARCH_PROFILE:-book} $(BIN)/jupyter-book build . --warningiserror --keep-going
+	@echo "Site: _build/html/index.html"
+
+test: unit nbval site site-check
+
+unit: $(STAMP)
+	DLARCH_PROFILE=smoke $(BIN)/python -m pytest tests -q
+
+nbval: $(STAMP)
+	DLARCH_PROFILE=smoke $(BIN)/python -m pytest --nbval-lax -q -p no:randomly chapters/
+
+# Site build with warnings as errors. Only the introduction and chapter 01 are
+# executed (smoke profile), so the browser check has real figures to look at;
+# every other notebook is already executed by the nbval step above.
+site: $(STAMP)
+	mkdir -p $(CHECK)
+	sed -e 's/execute_notebooks: cache/execute_notebooks: force/' \
+	    -e 's/  exclude_patterns: \[\]/  exclude_patterns: ["chapters\/0[2-9]*", "chapters\/1*"]/' \
+	    _config.yml > $(CHECK)/_config.yml
+	DLARCH_PROFILE=smoke $(BIN)/jupyter-book build . --config $(CHECK)/_config.yml \
+	    --path-output $(CHECK) --warningiserror --keep-going
+
+site-check: $(STAMP)
+	DLARCH_SITE=$(CHECK)/_build/html $(BIN)/python -m pytest tests/site -q
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py $(NOTEBOOKS)
+
+clean:
+	rm -rf _build

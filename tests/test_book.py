@@ -1,0 +1,134 @@
+"""Book structure: table of contents, notebook conventions, configuration."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ROOT / "chapters"
+NOTEBOOKS = sorted(p for p in CHAPTERS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+REPOSITORY = CONFIG["repository"]["url"]
+
+SETUP_CELL = (
+    "# Setup: on Google Colab, install the course library (pinned); elsewhere do nothing.\n"
+    "import sys\n"
+    "\n"
+    'if "google.colab" in sys.modules:\n'
+    '    %pip install --quiet "dlarch @ git+https://github.com/dlarch-book/deep-learning-architectures@v0.1.0"'
+)
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    return files
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def source(cell) -> str:
+    return "".join(cell["source"])
+
+
+def nb_id(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found under chapters/"
+
+
+def test_every_toc_entry_exists():
+    missing = [f for f in toc_files()
+               if not any((ROOT / f"{f}{ext}").exists() for ext in (".md", ".ipynb"))]
+    assert not missing, f"_toc.yml lists files that do not exist: {missing}"
+
+
+def test_every_notebook_is_in_the_toc():
+    listed = set(toc_files())
+    orphans = [nb_id(p) for p in NOTEBOOKS if str(p.relative_to(ROOT).with_suffix("")) not in listed]
+    assert not orphans, f"notebooks missing from _toc.yml: {orphans}"
+
+
+def test_every_chapter_has_an_index():
+    for folder in sorted(p for p in CHAPTERS.iterdir() if p.is_dir()):
+        assert (folder / "index.md").exists(), f"{folder.name} has no index.md"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
+def test_notebook_is_stripped(path):
+    for i, cell in enumerate(load(path)["cells"]):
+        if cell["cell_type"] == "code":
+            assert not cell.get("outputs"), f"cell {i} has stored outputs"
+            assert cell.get("execution_count") is None, f"cell {i} has an execution count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
+def test_notebook_opens_with_title_and_setup_cell(path):
+    cells = load(path)["cells"]
+    assert cells[0]["cell_type"] == "markdown" and source(cells[0]).startswith("# "), \
+        "the first cell must be a markdown title ('# ...') with a short summary"
+    code = [c for c in cells if c["cell_type"] == "code"]
+    assert code and source(code[0]) == SETUP_CELL, "the first code cell must be the shared setup cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
+def test_notebook_sets_profile_and_seed(path):
+    code = "\n".join(source(c) for c in load(path)["cells"] if c["cell_type"] == "code")
+    assert "setup(seed=" in code, "notebooks seed everything through dlarch.config.setup(seed=...)"
+    assert "profile.pick(" in code, "notebooks size their work with one visible profile.pick(...) line"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
+def test_notebook_ends_with_takeaways_and_exercises(path):
+    headings = [line.strip().lower() for c in load(path)["cells"] if c["cell_type"] == "markdown"
+                for line in source(c).splitlines() if line.startswith("#")]
+    assert any("key takeaways" in h for h in headings), "no 'Key takeaways' heading"
+    assert any("exercises" in h for h in headings), "no 'Exercises' heading"
+
+
+def test_setup_cell_installs_a_pinned_release_of_this_repository():
+    match = re.search(r'git\+(\S+?)@(\S+?)"', SETUP_CELL)
+    assert match, "the setup cell must install the library from git"
+    url, ref = match.groups()
+    assert url == REPOSITORY, f"setup cell installs from {url}, _config.yml names {REPOSITORY}"
+    assert re.fullmatch(r"v\d+\.\d+\.\d+|[0-9a-f]{40}", ref), f"{ref!r} is not a tag or commit"
+
+
+def test_citations_exist_in_bibliography():
+    keys = set(re.findall(r"@\w+\{([^,]+),", (ROOT / "references.bib").read_text()))
+    texts = [p.read_text(encoding="utf-8") for p in [*NOTEBOOKS, *ROOT.glob("*.md"),
+                                                     *CHAPTERS.rglob("*.md")]]
+    cited = {k.strip() for t in texts for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", t)
+             for k in group.split(",")}
+    assert cited, "no citations found"
+    assert not cited - keys, f"cited but not in references.bib: {sorted(cited - keys)}"
+
+
+def test_config_executes_strictly_with_launch_buttons():
+    execute = CONFIG["execute"]
+    assert execute["execute_notebooks"] == "cache"
+    assert execute["allow_errors"] is False
+    assert isinstance(execute["timeout"], int) and execute["timeout"] > 0
+    assert CONFIG["repository"]["branch"] == "main"
+    assert CONFIG["launch_buttons"]["colab_url"].startswith("https://colab.research.google.com")
+    assert CONFIG["launch_buttons"]["binderhub_url"]
+    assert "sphinxcontrib.bibtex" in CONFIG["sphinx"]["extra_extensions"]

@@ -1,0 +1,66 @@
+import keras
+import numpy as np
+import pytest
+
+from dlarch import config
+
+
+def test_default_profile_is_book(monkeypatch):
+    monkeypatch.delenv("DLARCH_PROFILE", raising=False)
+    assert config.current_profile().name == "book"
+
+
+@pytest.mark.parametrize("name,expected", [("book", 10), ("smoke", 1), ("full", 30)])
+def test_pick_follows_the_profile(monkeypatch, name, expected):
+    monkeypatch.setenv("DLARCH_PROFILE", name)
+    assert config.current_profile().pick(book=10, smoke=1, full=30) == expected
+
+
+def test_full_defaults_to_book():
+    assert config.Profile("full").pick(book=10, smoke=1) == 10
+
+
+def test_unknown_profile_names_the_allowed_ones(monkeypatch):
+    monkeypatch.setenv("DLARCH_PROFILE", "fast")
+    with pytest.raises(ValueError, match=r"'fast'.*book, smoke, full"):
+        config.current_profile()
+
+
+def test_seeding_makes_keras_reproducible():
+    config.seed_everything(3)
+    a = keras.random.normal((4,)), np.random.rand(2)
+    config.seed_everything(3)
+    b = keras.random.normal((4,)), np.random.rand(2)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(a[0]), keras.ops.convert_to_numpy(b[0]))
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0"])
+def test_bad_seed(seed):
+    with pytest.raises(ValueError, match="seed"):
+        config.seed_everything(seed)
+
+
+def test_environment_report_names_versions_and_device():
+    line = config.environment_report()
+    assert f"keras={keras.__version__}" in line
+    assert "tensorflow=" in line and "device=" in line and "profile=" in line
+
+
+def test_legacy_keras_is_refused(monkeypatch):
+    monkeypatch.setenv("TF_USE_LEGACY_KERAS", "1")
+    with pytest.raises(RuntimeError, match="TF_USE_LEGACY_KERAS"):
+        config.check_keras()
+
+
+def test_old_keras_is_refused(monkeypatch):
+    monkeypatch.setattr(keras, "__version__", "2.15.0")
+    with pytest.raises(RuntimeError, match="needs Keras 3"):
+        config.check_keras()
+
+
+def test_offline_flag(monkeypatch):
+    monkeypatch.setenv("DLARCH_OFFLINE", "1")
+    assert config.offline()
+    monkeypatch.setenv("DLARCH_OFFLINE", "0")
+    assert not config.offline()

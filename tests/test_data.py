@@ -1,0 +1,205 @@
+"""Data loaders: cache, mirror, download, checksums and fallbacks."""
+
+import functools
+import importlib
+import hashlib
+import http.server
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import dlarch.data as data
+from dlarch.data.__main__ import main as cli
+from dlarch.data.registry import RemoteFile
+
+fetch_mod = importlib.import_module("dlarch.data.fetch")  # the package re-exports fetch()
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+PAYLOAD = b"hello, mirror\n" * 100
+
+
+@pytest.fixture
+def fake_file(monkeypatch):
+    """Register a small file 'toy' whose canonical URL is set per test."""
+    entry = RemoteFile("toy.txt", "http://127.0.0.1:9/toy.txt", hashlib.sha256(PAYLOAD).hexdigest())
+    monkeypatch.setitem(data.FILES, "toy", entry)
+    return entry
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A loopback HTTP server over a folder; yields (folder, base URL)."""
+    folder = tmp_path / "www"
+    folder.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield folder, f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+
+def test_mirror_hit(tmp_path, monkeypatch, fake_file):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "toy.txt").write_bytes(PAYLOAD)
+    monkeypatch.setenv("DLARCH_DATA_MIRROR", str(mirror))
+    got = data.fetch("toy")
+    assert got.source == "mirror" and got.path.read_bytes() == PAYLOAD
+    assert got.data_source == "mirror"
+
+
+def test_bad_mirror_copy_is_an_error_naming_file_and_hashes(tmp_path, monkeypatch, fake_file):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "toy.txt").write_bytes(b"corrupted")
+    monkeypatch.setenv("DLARCH_DATA_MIRROR", str(mirror))
+    with pytest.raises(data.ChecksumError, match=r"toy\.txt.*expected sha256 " + fake_file.sha256):
+        data.fetch("toy")
+    assert not (data.cache_dir() / "toy.txt").exists()
+
+
+def test_bad_cached_copy_is_deleted_and_replaced(tmp_path, monkeypatch, fake_file, capsys):
+    cache = data.cache_dir()
+    cache.mkdir(parents=True)
+    (cache / "toy.txt").write_bytes(b"half-written")
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "toy.txt").write_bytes(PAYLOAD)
+    monkeypatch.setenv("DLARCH_DATA_MIRROR", str(mirror))
+    got = data.fetch("toy")
+    assert got.source == "mirror"
+    assert not (cache / "toy.txt").exists()
+    assert "deleted the bad cached copy" in capsys.readouterr().out
+
+
+def test_download_is_verified_and_cached(monkeypatch, fake_file, served):
+    folder, base = served
+    (folder / "toy.txt").write_bytes(PAYLOAD)
+    monkeypatch.setenv("DLARCH_OFFLINE", "0")
+    monkeypatch.setitem(data.FILES, "toy", RemoteFile("toy.txt", base + "toy.txt", fake_file.sha256))
+    got = data.fetch("toy")
+    assert got.source == "download" and got.path.read_bytes() == PAYLOAD
+    assert data.fetch("toy").source == "cache"
+
+
+def test_corrupt_download_leaves_nothing_behind(monkeypatch, fake_file, served):
+    folder, base = served
+    (folder / "toy.txt").write_bytes(b"not the real file")
+    monkeypatch.setenv("DLARCH_OFFLINE", "0")
+    monkeypatch.setitem(data.FILES, "toy", RemoteFile("toy.txt", base + "toy.txt", fake_file.sha256))
+    with pytest.raises(data.ChecksumError, match="toy.txt"):
+        data.fetch("toy")
+    cache = data.cache_dir()
+    assert not cache.exists() or list(cache.iterdir()) == []
+
+
+def test_unreachable_network_falls_back(monkeypatch, fake_file, capsys):
+    monkeypatch.setenv("DLARCH_OFFLINE", "0")
+    assert data.fetch("toy") is None  # port 9 on loopback refuses at once
+    assert "using the fallback" in capsys.readouterr().out
+
+
+def test_offline_skips_the_network(monkeypatch, fake_file):
+    monkeypatch.setattr(fetch_mod, "download", lambda *a, **k: pytest.fail("tried to download"))
+    assert data.fetch("toy") is None
+
+
+def test_unknown_dataset_names_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown dataset 'cifar'.*mnist"):
+        data.load("cifar")
+    with pytest.raises(ValueError, match=r"unknown file 'cifar'"):
+        data.fetch("cifar")
+
+
+def test_mirror_must_be_a_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("DLARCH_DATA_MIRROR", str(tmp_path / "nope"))
+    with pytest.raises(ValueError, match="DLARCH_DATA_MIRROR"):
+        data.mirror_dir()
+
+
+def test_mnist_offline_fallback_is_real_digits(capsys):
+    mnist = data.load_mnist()
+    assert mnist.source == "offline"
+    assert mnist.x_train.shape == (4000, 28, 28, 1) and mnist.x_test.shape == (1000, 28, 28, 1)
+    assert mnist.x_train.dtype == np.float32 and 0 <= mnist.x_train.min() and mnist.x_train.max() <= 1
+    assert sorted(np.unique(mnist.y_test)) == list(range(10))
+    assert "MNIST: offline" in capsys.readouterr().out
+
+
+def test_mnist_from_mirror(tmp_path, monkeypatch, capsys):
+    rng = np.random.default_rng(0)
+    arrays = {k: rng.integers(0, 255, size=s, dtype=np.uint8) for k, s in
+              [("x_train", (6, 28, 28)), ("x_test", (4, 28, 28))]}
+    arrays.update(y_train=np.arange(6) % 10, y_test=np.arange(4))
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    np.savez(mirror / "mnist.npz", **arrays)
+    digest = hashlib.sha256((mirror / "mnist.npz").read_bytes()).hexdigest()
+    monkeypatch.setitem(data.FILES, "mnist", RemoteFile("mnist.npz", "http://127.0.0.1:9/m", digest))
+    monkeypatch.setenv("DLARCH_DATA_MIRROR", str(mirror))
+    mnist = data.load_mnist()
+    assert mnist.source == "mirror" and mnist.x_train.shape == (6, 28, 28, 1)
+    np.testing.assert_allclose(mnist.x_train[..., 0] * 255, arrays["x_train"], atol=1e-3)
+    assert "MNIST: mirror" in capsys.readouterr().out
+
+
+def test_digits_and_take():
+    digits = data.load_digits()
+    assert digits.x_train.shape[1:] == (8, 8, 1) and len(digits.x_train) + len(digits.x_test) == 1797
+    small = digits.take(10, 5)
+    assert len(small.x_train) == 10 and len(small.y_test) == 5
+    with pytest.raises(ValueError, match="n_train"):
+        digits.take(0)
+
+
+def test_fashion_offline_stand_in_is_labelled():
+    fashion = data.load_fashion_mnist()
+    assert fashion.source == "offline" and "stand in" in fashion.note
+
+
+@pytest.mark.skipif(not (SHARED / "shakespeare.txt").exists(), reason="no shared mirror beside the repo")
+def test_shakespeare_from_the_shared_mirror(monkeypatch):
+    monkeypatch.setenv("DLARCH_DATA_MIRROR", str(SHARED))
+    text = data.load_shakespeare()
+    assert text.source == "mirror" and len(text.text) == 1_115_394
+    assert text.text.startswith("First Citizen:")
+
+
+def test_shakespeare_stand_in_is_synthetic_and_deterministic():
+    text = data.load_shakespeare()
+    assert text.source == "synthetic" and text.text == data.load_shakespeare().text
+
+
+def test_cli_verify_and_download(tmp_path, monkeypatch, fake_file, served, capsys):
+    folder, base = served
+    (folder / "toy.txt").write_bytes(PAYLOAD)
+    monkeypatch.setenv("DLARCH_OFFLINE", "0")
+    monkeypatch.setitem(data.FILES, "toy", RemoteFile("toy.txt", base + "toy.txt", fake_file.sha256))
+    assert cli(["download", "toy", "--to", str(tmp_path / "m")]) == 0
+    assert (tmp_path / "m" / "toy.txt").read_bytes() == PAYLOAD
+    monkeypatch.setenv("DLARCH_DATA_MIRROR", str(tmp_path / "m"))
+    assert cli(["verify", "toy"]) == 0
+    (tmp_path / "m" / "toy.txt").write_bytes(b"bad")
+    assert cli(["verify", "toy"]) == 1
+    assert "BAD" in capsys.readouterr().out
+
+
+def test_date_task_is_deterministic_and_consistent():
+    task = data.make_date_task(200, seed=1)
+    again = data.make_date_task(200, seed=1)
+    assert task.pairs == again.pairs
+    for (human, iso), row in zip(task.pairs, task.y_out):
+        assert task.target_vocab.decode(row) == iso
+        assert len(iso) == 10 and iso[4] == "-"
+    assert task.source_vocab.decode(task.x[0]) == task.pairs[0][0]
+    assert (task.y_in[:, 0] == task.target_vocab.start_id).all()
+
+
+def test_vocab_errors():
+    vocab = data.CharVocab("abc")
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        vocab.encode(["abz"], 5)
+    with pytest.raises(ValueError, match="length is 2"):
+        vocab.encode(["abc"], 2)

@@ -1,0 +1,31 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from dlarch import plots
+
+
+def test_plot_functions_labels_everything():
+    fig = plots.plot_functions({"square": np.square}, title="Squares", xlabel="x", ylabel="y")
+    ax = fig.axes[0]
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("Squares", "x", "y")
+    with pytest.raises(ValueError, match="at least one"):
+        plots.plot_functions({}, title="empty")
+
+
+def test_plot_history_compares_runs():
+    runs = {"a": {"loss": [3, 2, 1], "val_loss": [3, 3, 2]}, "b": {"loss": [2, 1, 0.5]}}
+    ax = plots.plot_history(runs, "loss").axes[0]
+    assert len(ax.lines) == 3 and ax.get_xlabel() == "epoch" and ax.get_title()
+    with pytest.raises(ValueError, match="accuracy"):
+        plots.plot_history(runs, "accuracy")
+
+
+def test_image_grid_shape_and_errors():
+    fig = plots.image_grid(np.zeros((12, 8, 8, 1)), labels=list(range(12)), title="grid", ncols=5)
+    assert len(fig.axes) == 15 and fig._suptitle.get_text() == "grid"
+    with pytest.raises(ValueError, match="shape"):
+        plots.image_grid(np.zeros((8, 8)), title="bad")
