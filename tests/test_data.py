@@ -1,10 +1,7 @@
 """Data loaders: cache, mirror, download, checksums and fallbacks."""
 
-import functools
-import importlib
 import hashlib
-import http.server
-import threading
+import importlib
 from pathlib import Path
 
 import numpy as np
@@ -28,16 +25,11 @@ def fake_file(monkeypatch):
 
 
 @pytest.fixture
-def served(tmp_path):
-    """A loopback HTTP server over a folder; yields (folder, base URL)."""
+def served(tmp_path, serve_folder):
+    """A loopback HTTP server over a fresh folder; yields (folder, base URL)."""
     folder = tmp_path / "www"
     folder.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield folder, f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
+    return folder, serve_folder(folder)
 
 
 def test_mirror_hit(tmp_path, monkeypatch, fake_file):

@@ -7,11 +7,8 @@ CI installs it (Debian's ``chromium`` and ``chromium-driver``).
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
@@ -28,6 +25,7 @@ pytestmark = [
 ]
 
 
+
 def first_page(chapter: str) -> str:
     pages = sorted((SITE / "chapters" / chapter).glob("0*.html"))
     assert pages, f"no notebook pages for {chapter} in {SITE}"
@@ -35,13 +33,8 @@ def first_page(chapter: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def base_url():
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(SITE))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
+def base_url(serve_folder):
+    return serve_folder(SITE)
 
 
 @pytest.fixture(scope="module")
