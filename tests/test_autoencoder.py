@@ -1,0 +1,207 @@
+"""Tests of dlarch.autoencoder: builders, noise, scores, and the VAE's loss terms."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from dlarch.autoencoder import (
+    VAE,
+    Sampling,
+    bernoulli_reconstruction_loss,
+    build_conv_autoencoder,
+    build_decoder,
+    build_dense_autoencoder,
+    build_encoder,
+    build_vae,
+    corrupt,
+    kl_divergence,
+    reconstruction_error,
+)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).random((8, 28, 28, 1)).astype("float32")
+
+
+# --------------------------------------------------------------------------- builders
+@pytest.mark.parametrize("build, latent", [(build_dense_autoencoder, 7), (build_conv_autoencoder, 5)])
+def test_autoencoder_shapes(build, latent, images):
+    model = build(latent_dim=latent)
+    assert model.predict(images, verbose=0).shape == images.shape
+    encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
+    codes = encoder.predict(images, verbose=0)
+    assert codes.shape == (8, latent)
+    out = decoder.predict(codes, verbose=0)
+    assert out.min() >= 0.0 and out.max() <= 1.0  # sigmoid pixels
+
+
+def test_encoder_decoder_other_shapes():
+    enc = build_encoder((32, 16, 3), 4, kind="conv", widths=(8, 8, 8))
+    assert enc.output_shape == (None, 4)
+    dec = build_decoder((32, 16, 3), 4, kind="conv", widths=(8, 8, 8))
+    assert dec.output_shape == (None, 32, 16, 3)
+    z_mean, z_log_var = build_encoder((12, 12, 1), 3, variational=True).outputs
+    assert tuple(z_mean.shape) == tuple(z_log_var.shape) == (None, 3)
+
+
+def test_dense_autoencoder_parameter_count():
+    # 784*64+64 + 64*2+2 (encoder) + 2*64+64 + 64*784+784 (decoder)
+    model = build_dense_autoencoder(latent_dim=2, widths=(64,))
+    assert model.count_params() == (784 * 64 + 64) + (64 * 2 + 2) + (2 * 64 + 64) + (64 * 784 + 784)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(latent_dim=0), "latent_dim"),
+    (dict(latent_dim=2.5), "latent_dim"),
+    (dict(input_shape=(28, 28)), "input_shape"),
+    (dict(widths=()), "widths"),
+    (dict(widths=(64, -1)), "widths"),
+])
+def test_dense_builder_rejects_bad_args(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        build_dense_autoencoder(**kwargs)
+
+
+def test_conv_builder_rejects_indivisible_shape_and_bad_kind():
+    with pytest.raises(ValueError, match="divisible by 2\\*\\*len\\(filters\\) = 4"):
+        build_conv_autoencoder((30, 30, 1), filters=(8, 8))
+    with pytest.raises(ValueError, match="kind must be one of"):
+        build_encoder(kind="recurrent")
+
+
+@pytest.mark.parametrize("build", [build_dense_autoencoder, build_conv_autoencoder])
+def test_autoencoder_keras_round_trip(build, images, tmp_path):
+    model = build(latent_dim=3)
+    path = tmp_path / "ae.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0),
+                               atol=1e-6)
+    assert loaded.get_layer("encoder").output_shape == (None, 3)
+
+
+# --------------------------------------------------------------------------- noise and scores
+def test_corrupt_levels_and_range(images):
+    masked = corrupt(images, "masking", 0.3, seed=1)
+    zeroed = (masked == 0) & (images != 0)
+    assert abs(zeroed.mean() - 0.3) < 0.03
+    assert np.all((masked == 0) | (masked == images))
+    gaussian = corrupt(images, "gaussian", 0.2, seed=1)
+    assert gaussian.min() >= 0 and gaussian.max() <= 1 and not np.allclose(gaussian, images)
+    salt = corrupt(images, "salt_pepper", 1.0, seed=1)
+    assert set(np.unique(salt)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(corrupt(images, seed=3), corrupt(images, seed=3))
+
+
+@pytest.mark.parametrize("noise, level, message", [
+    ("speckle", 0.5, "noise must be one of"),
+    ("gaussian", 0.0, "> 0"),
+    ("masking", 1.5, "in \\(0, 1\\]"),
+])
+def test_corrupt_rejects_bad_args(images, noise, level, message):
+    with pytest.raises(ValueError, match=message):
+        corrupt(images, noise, level)
+
+
+def test_reconstruction_error_per_sample(images):
+    identity = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Identity()])
+    np.testing.assert_allclose(reconstruction_error(identity, images), np.zeros(8), atol=0)
+    half = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Rescaling(0.5)])
+    expected = ((0.5 * images) ** 2).reshape(8, -1).mean(axis=1)
+    np.testing.assert_allclose(reconstruction_error(half, images), expected, rtol=1e-5)
+    with pytest.raises(ValueError, match="non-empty batch"):
+        reconstruction_error(identity, np.zeros((0, 28, 28, 1)))
+    flat = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten()])
+    with pytest.raises(ValueError, match="differs from input shape"):
+        reconstruction_error(flat, images)
+
+
+# --------------------------------------------------------------------------- VAE
+def test_kl_matches_closed_form_of_univariate_gaussians():
+    mean = np.array([[0.0, 0.0], [1.0, -2.0], [0.5, 0.3]], dtype="float32")
+    log_var = np.array([[0.0, 0.0], [np.log(4.0), 0.0], [-1.0, 2.0]], dtype="float32")
+    sigma = np.exp(0.5 * log_var)
+    # KL(N(m, s²) ‖ N(0, 1)) = log(1/s) + (s² + m²)/2 − 1/2, summed over the independent dims
+    closed = (np.log(1.0 / sigma) + (sigma**2 + mean**2) / 2 - 0.5).sum(axis=1)
+    got = ops.convert_to_numpy(kl_divergence(mean, log_var))
+    np.testing.assert_allclose(got, closed, rtol=1e-5, atol=1e-6)
+    assert got[0] == 0.0  # q equal to the prior
+    np.testing.assert_allclose(got[1], np.log(0.5) + (4 + 1) / 2 - 0.5 + 2.0, rtol=1e-5)
+
+
+def test_bernoulli_reconstruction_loss_is_summed_cross_entropy():
+    x = np.array([[[1.0, 0.0], [1.0, 0.0]]], dtype="float32")
+    p = np.array([[[0.9, 0.2], [0.5, 0.5]]], dtype="float32")
+    expected = -(np.log(0.9) + np.log(0.8) + np.log(0.5) + np.log(0.5))
+    np.testing.assert_allclose(ops.convert_to_numpy(bernoulli_reconstruction_loss(x, p)),
+                               [expected], rtol=1e-5)
+
+
+def test_sampling_shape_and_statistics():
+    n = 20000
+    mean = np.tile(np.array([[1.0, -2.0]], dtype="float32"), (n, 1))
+    log_var = np.tile(np.array([[0.0, np.log(0.25)]], dtype="float32"), (n, 1))
+    z = ops.convert_to_numpy(Sampling(seed=0)([mean, log_var]))
+    assert z.shape == (n, 2)
+    np.testing.assert_allclose(z.mean(axis=0), [1.0, -2.0], atol=0.03)
+    np.testing.assert_allclose(z.std(axis=0), [1.0, 0.5], atol=0.03)
+    with pytest.raises(ValueError, match="seed"):
+        Sampling(seed=-1)
+
+
+def test_sampling_is_differentiable_in_mean_and_log_var():
+    tf = pytest.importorskip("tensorflow")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("gradient check written with tf.GradientTape")
+    mean, log_var = tf.constant([[0.5, -0.5]]), tf.constant([[0.0, 1.0]])
+    layer = Sampling(seed=3)
+    with tf.GradientTape() as tape:
+        tape.watch([mean, log_var])
+        z = layer([mean, log_var])
+        total = ops.sum(z)
+    d_mean, d_log_var = tape.gradient(total, [mean, log_var])
+    np.testing.assert_allclose(d_mean.numpy(), [[1.0, 1.0]])  # dz/dμ = 1
+    eps = (z.numpy() - mean.numpy()) / np.exp(0.5 * log_var.numpy())
+    np.testing.assert_allclose(d_log_var.numpy(), 0.5 * np.exp(0.5 * log_var.numpy()) * eps, rtol=1e-5)
+
+
+def test_vae_logs_loss_components_that_add_up(images):
+    vae = build_vae(latent_dim=2, widths=(16,), seed=0)
+    vae.compile(optimizer="adam")
+    logs = vae.fit(images, epochs=1, batch_size=8, verbose=0).history
+    assert {"loss", "reconstruction_loss", "kl_loss"} <= set(logs)
+    np.testing.assert_allclose(logs["loss"][0], logs["reconstruction_loss"][0] + logs["kl_loss"][0],
+                               rtol=1e-4)
+    assert logs["kl_loss"][0] >= 0
+    vae_beta = build_vae(latent_dim=2, widths=(16,), beta=0.5, seed=0)
+    vae_beta.compile(optimizer="adam")
+    ev = vae_beta.evaluate(images, verbose=0, return_dict=True)
+    np.testing.assert_allclose(ev["loss"], ev["reconstruction_loss"] + 0.5 * ev["kl_loss"], rtol=1e-4)
+
+
+def test_vae_shapes_and_bad_args(images):
+    vae = build_vae(latent_dim=3, kind="conv", widths=(4, 8), seed=0)
+    assert vae.predict(images, verbose=0).shape == images.shape
+    z_mean, z_log_var = vae.encoder.predict(images, verbose=0)
+    assert z_mean.shape == z_log_var.shape == (8, 3)
+    with pytest.raises(ValueError, match="beta"):
+        build_vae(beta=-1.0)
+    with pytest.raises(ValueError, match="latent_dim"):
+        build_vae(latent_dim=0)
+
+
+def test_vae_keras_round_trip(images, tmp_path):
+    vae = build_vae(latent_dim=2, widths=(16,), beta=0.5, seed=7)
+    vae.compile(optimizer="adam")
+    vae.fit(images, epochs=1, verbose=0)
+    path = tmp_path / "vae.keras"
+    vae.save(path)
+    loaded = keras.saving.load_model(path)
+    assert isinstance(loaded, VAE) and loaded.beta == 0.5 and loaded.seed == 7
+    z = np.array([[0.0, 0.0], [1.0, -1.0]], dtype="float32")
+    np.testing.assert_allclose(loaded.decoder.predict(z, verbose=0), vae.decoder.predict(z, verbose=0),
+                               atol=1e-6)
+    np.testing.assert_allclose(loaded.encoder.predict(images, verbose=0)[0],
+                               vae.encoder.predict(images, verbose=0)[0], atol=1e-6)
