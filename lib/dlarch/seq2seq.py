@@ -190,6 +190,12 @@ def _log_probs(outputs: np.ndarray) -> np.ndarray:
     return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
 
 
+def _forbid_specials(logp: np.ndarray, target_vocab) -> np.ndarray:
+    """A decoder may not write padding or a start token: give them probability 0."""
+    logp[..., [target_vocab.pad_id, target_vocab.start_id]] = -np.inf
+    return logp
+
+
 def _step_outputs(model, x, y_in, t: int, batch_size: int) -> np.ndarray:
     outputs = model.predict([x, y_in], batch_size=batch_size, verbose=0)
     return np.asarray(outputs)[:, t]
@@ -210,6 +216,9 @@ def greedy_decode(model, x, target_vocab, *, max_length: int = 11,
                   batch_size: int = 1024) -> list[str]:
     """Decode by taking the most likely token at each step.
 
+    Padding and start tokens are never written; decoding of an example is
+    over once it writes the end token.
+
     Args:
         model: ``[source, target_in] -> per-step logits`` (see module doc).
         x: source ids ``(N, S)``.
@@ -224,7 +233,8 @@ def greedy_decode(model, x, target_vocab, *, max_length: int = 11,
     y = np.zeros((len(x), max_length + 1), dtype=np.int32)
     y[:, 0] = target_vocab.start_id
     for t in range(max_length):
-        y[:, t + 1] = _step_outputs(model, x, y[:, :max_length], t, batch_size).argmax(-1)
+        logp = _log_probs(_step_outputs(model, x, y[:, :max_length], t, batch_size))
+        y[:, t + 1] = _forbid_specials(logp, target_vocab).argmax(-1)
     return [target_vocab.decode(row) for row in y[:, 1:]]
 
 
@@ -233,7 +243,9 @@ def beam_search_decode(model, x, target_vocab, *, beam_width: int = 3, max_lengt
     """Decode keeping the ``beam_width`` most likely partial outputs at each step.
 
     Scores are summed log-probabilities; a beam that has produced the end
-    token is finished and keeps its score. ``beam_width=1`` is greedy decoding.
+    token is finished and keeps its score. As in :func:`greedy_decode`,
+    padding and start tokens are never written. ``beam_width=1`` is greedy
+    decoding.
 
     Args:
         model, x, target_vocab, max_length, batch_size: as :func:`greedy_decode`.
@@ -256,7 +268,7 @@ def beam_search_decode(model, x, target_vocab, *, beam_width: int = 3, max_lengt
     x_rep = np.repeat(x, k, axis=0)
     for t in range(max_length):
         out = _step_outputs(model, x_rep, seqs[:, :, :max_length].reshape(n * k, -1), t, batch_size)
-        logp = _log_probs(out).reshape(n, k, -1)
+        logp = _forbid_specials(_log_probs(out), target_vocab).reshape(n, k, -1)
         vocab_size = logp.shape[-1]
         # A finished beam can only continue with padding, at no cost.
         logp[finished] = -np.inf
@@ -366,8 +378,8 @@ class ExactMatch(keras.callbacks.Callback):
 
     def __init__(self, task, *, target: float | None = None, every: int = 1):
         super().__init__()
-        if target is not None and not 0 < target <= 1:
-            raise ValueError(f"target must be in (0, 1], got {target!r}")
+        if target is not None and not 0 <= target <= 1:
+            raise ValueError(f"target must be in [0, 1], got {target!r}")
         self.task, self.target = task, target
         self.every = _check_positive_int("every", every)
         self.history, self.seconds_to_target, self.epoch_reached = [], None, None
