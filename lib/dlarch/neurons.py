@@ -293,8 +293,6 @@ class MLP:
         """Class probabilities ``(batch, classes)`` for inputs ``(batch, features)``."""
         return self._forward(self._check_x(x))[1][-1]
 
-    predict_proba = forward
-
     def predict(self, x):
         """The most probable class of each input."""
         return np.argmax(self.forward(x), axis=1)
