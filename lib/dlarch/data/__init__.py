@@ -8,7 +8,10 @@ reader always knows whether a result came from full or fallback data.
 from .dates import DateTask, date_pairs, make_date_task
 from .fetch import ChecksumError, cache_dir, fetch, mirror_dir
 from .images import ImageData, load_digits, load_fashion_mnist, load_mnist
+from .imdb import SentimentData, load_imdb
 from .registry import FILES
+from .sequences import (adding_problem, forecast_windows, majority_task, next_step_windows,
+                        synthetic_series)
 from .text import TextData, load_shakespeare
 from .vocab import CharVocab
 from .xor import make_xor
@@ -18,6 +21,7 @@ LOADERS = {
     "fashion_mnist": load_fashion_mnist,
     "digits": load_digits,
     "shakespeare": load_shakespeare,
+    "imdb": load_imdb,
 }
 
 
@@ -30,6 +34,8 @@ def load(name: str):
 
 __all__ = [
     "CharVocab", "ChecksumError", "DateTask", "FILES", "ImageData", "LOADERS", "TextData",
+    "SentimentData", "adding_problem", "forecast_windows", "load_imdb", "majority_task",
+    "next_step_windows", "synthetic_series",
     "cache_dir", "date_pairs", "fetch", "load", "load_digits", "load_fashion_mnist",
     "load_mnist", "load_shakespeare", "make_date_task", "make_xor", "mirror_dir",
 ]
