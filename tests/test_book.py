@@ -82,6 +82,14 @@ def test_notebook_is_stripped(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
+def test_notebook_declares_its_kernel_and_language(path):
+    # Without these the site builder cannot highlight code and warns (an error under -W).
+    meta = load(path)["metadata"]
+    assert meta.get("kernelspec", {}).get("name") == "python3", "kernelspec.name must be python3"
+    assert meta.get("language_info", {}).get("name") == "python", "language_info.name must be python"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
 def test_notebook_opens_with_title_and_setup_cell(path):
     cells = load(path)["cells"]
     assert cells[0]["cell_type"] == "markdown" and source(cells[0]).startswith("# "), \
