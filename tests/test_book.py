@@ -101,8 +101,8 @@ def test_notebook_opens_with_title_and_setup_cell(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
 def test_notebook_sets_profile_and_seed(path):
     code = "\n".join(source(c) for c in load(path)["cells"] if c["cell_type"] == "code")
-    assert "setup(seed=" in code, "notebooks seed everything through dlarch.config.setup(seed=...)"
-    assert "profile.pick(" in code, "notebooks size their work with one visible profile.pick(...) line"
+    assert re.search(r"^profile = setup\(seed=\d+\)", code, re.M), \
+        "notebooks state the profile and seed in one line: profile = setup(seed=...)"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
