@@ -235,3 +235,19 @@ def test_exact_match_callback_stops_at_target(task):
     assert callback.seconds_to_target > 0 and "val_exact_match" in history.history
     with pytest.raises(ValueError, match="target"):
         seq2seq.ExactMatch(task, target=1.5)
+
+
+# --- the copy task ----------------------------------------------------------------------
+
+def test_copy_task_layout_and_determinism():
+    from dlarch.data.copying import make_copy_task
+
+    task = make_copy_task(50, min_length=3, max_length=7, seed=2)
+    assert task.x.shape == (50, 7) and task.y_in.shape == task.y_out.shape == (50, 8)
+    assert all(src == tgt and 3 <= len(src) <= 7 and src.isdigit() for src, tgt in task.pairs)
+    assert [task.target_vocab.decode(row) for row in task.y_out] == seq2seq.targets(task)
+    assert make_copy_task(50, 3, 7, seed=2).pairs == task.pairs
+    assert make_copy_task(50, 3, 7, seed=3).pairs != task.pairs
+    for bad in ({"n": 0}, {"n": 5, "min_length": 0}, {"n": 5, "min_length": 8, "max_length": 7}):
+        with pytest.raises(ValueError):
+            make_copy_task(**bad)

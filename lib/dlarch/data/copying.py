@@ -1,0 +1,51 @@
+"""A deterministic sequence-to-sequence task whose information grows with length.
+
+The source is a random string of digits (``"40718"``) and the target is the same
+string. A date carries the same ~15 bits however it is written, but a string of
+``L`` random digits carries ``L·log2(10)`` bits, so this task shows what a
+fixed-size context vector can and cannot hold (chapter 04).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .vocab import CharVocab
+
+DIGITS = "0123456789"
+
+
+@dataclass(frozen=True)
+class CopyTask:
+    """Encoded (source, target) pairs, laid out like :class:`~dlarch.data.DateTask`."""
+
+    pairs: list
+    source_vocab: CharVocab
+    target_vocab: CharVocab
+    x: np.ndarray
+    y_in: np.ndarray
+    y_out: np.ndarray
+
+
+def make_copy_task(n: int, min_length: int = 4, max_length: int = 24, seed: int = 0) -> CopyTask:
+    """``n`` random digit strings, lengths uniform in ``[min_length, max_length]``, to copy.
+
+    ``x`` is padded to ``max_length``; ``y_in``/``y_out`` to ``max_length + 1``
+    (start or end token added).
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if not (isinstance(min_length, (int, np.integer)) and isinstance(max_length, (int, np.integer))
+            and 1 <= min_length <= max_length):
+        raise ValueError(f"need integers 1 <= min_length <= max_length, got {min_length!r} "
+                         f"and {max_length!r}")
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_length, max_length + 1, size=n)
+    texts = ["".join(rng.choice(list(DIGITS), size=int(k))) for k in lengths]
+    vocab = CharVocab(DIGITS)
+    return CopyTask([(t, t) for t in texts], vocab, vocab,
+                    vocab.encode(texts, int(max_length)),
+                    vocab.encode(texts, int(max_length) + 1, start=True),
+                    vocab.encode(texts, int(max_length) + 1, end=True))
