@@ -351,11 +351,17 @@ def build_inception_net(input_shape=(28, 28, 1), num_classes=10):
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(16, 3, padding="same", activation="relu", name="stem")(inputs)
     x = layers.MaxPooling2D(2, name="stem_pool")(x)
-    x = inception_module(x, 8, 8, 16, 4, 8, 8, name="inception1")
+    x = inception_module(x, 16, 16, 24, 4, 8, 8, name="inception1")
     x = layers.MaxPooling2D(2, name="pool")(x)
-    x = inception_module(x, 16, 16, 24, 4, 8, 8, name="inception2")
+    x = inception_module(x, 24, 24, 32, 8, 16, 16, name="inception2")
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     return _classifier(x, num_classes, inputs, "inception_net")
+
+
+def _bn(name):
+    """Batch normalisation (Ioffe & Szegedy, 2015) whose running statistics settle within the
+    few hundred steps of a small training run (momentum 0.9 rather than Keras's 0.99)."""
+    return layers.BatchNormalization(momentum=0.9, name=name)
 
 
 def _shortcut(x, filters, stride, name):
@@ -372,10 +378,10 @@ def resnet_block_v1(x, filters, stride=1, name="res"):
     shortcut = _shortcut(x, filters, stride, name)
     y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False,
                       name=f"{name}_conv1")(x)
-    y = layers.BatchNormalization(name=f"{name}_bn1")(y)
+    y = _bn(name=f"{name}_bn1")(y)
     y = layers.ReLU(name=f"{name}_relu1")(y)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
-    y = layers.BatchNormalization(name=f"{name}_bn2")(y)
+    y = _bn(name=f"{name}_bn2")(y)
     y = layers.Add(name=f"{name}_add")([shortcut, y])
     return layers.ReLU(name=f"{name}_out")(y)
 
@@ -388,12 +394,12 @@ def resnet_block_v2(x, filters, stride=1, name="res"):
     """
     _check_positive_int(filters, "filters")
     _check_positive_int(stride, "stride")
-    pre = layers.BatchNormalization(name=f"{name}_bn1")(x)
+    pre = _bn(name=f"{name}_bn1")(x)
     pre = layers.ReLU(name=f"{name}_relu1")(pre)
     shortcut = x if (stride == 1 and x.shape[-1] == filters) else _shortcut(pre, filters, stride, name)
     y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False,
                       name=f"{name}_conv1")(pre)
-    y = layers.BatchNormalization(name=f"{name}_bn2")(y)
+    y = _bn(name=f"{name}_bn2")(y)
     y = layers.ReLU(name=f"{name}_relu2")(y)
     y = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv2")(y)
     return layers.Add(name=f"{name}_add")([shortcut, y])
@@ -416,13 +422,13 @@ def build_resnet(input_shape=(28, 28, 1), num_classes=10, version=1, stages=(16,
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(stages[0], 3, strides=2, padding="same", use_bias=False, name="stem")(inputs)
     if version == 1:
-        x = layers.ReLU(name="stem_relu")(layers.BatchNormalization(name="stem_bn")(x))
+        x = layers.ReLU(name="stem_relu")(_bn(name="stem_bn")(x))
     for s, filters in enumerate(stages, start=1):
         for b in range(1, blocks_per_stage + 1):
             stride = 2 if (s > 1 and b == 1) else 1
             x = block(x, filters, stride, name=f"stage{s}_block{b}")
     if version == 2:
-        x = layers.ReLU(name="final_relu")(layers.BatchNormalization(name="final_bn")(x))
+        x = layers.ReLU(name="final_relu")(_bn(name="final_bn")(x))
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     return _classifier(x, num_classes, inputs, f"resnet_v{version}")
 
@@ -437,9 +443,9 @@ def separable_block(x, filters, stride=1, name="sep"):
     _check_positive_int(stride, "stride")
     x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False,
                                name=f"{name}_depthwise")(x)
-    x = layers.ReLU(name=f"{name}_relu1")(layers.BatchNormalization(name=f"{name}_bn1")(x))
+    x = layers.ReLU(name=f"{name}_relu1")(_bn(name=f"{name}_bn1")(x))
     x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_pointwise")(x)
-    return layers.ReLU(name=f"{name}_relu2")(layers.BatchNormalization(name=f"{name}_bn2")(x))
+    return layers.ReLU(name=f"{name}_relu2")(_bn(name=f"{name}_bn2")(x))
 
 
 def build_mobilenet_style(input_shape=(28, 28, 1), num_classes=10):
@@ -448,7 +454,7 @@ def build_mobilenet_style(input_shape=(28, 28, 1), num_classes=10):
     _check_positive_int(num_classes, "num_classes", minimum=2)
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False, name="stem")(inputs)
-    x = layers.ReLU(name="stem_relu")(layers.BatchNormalization(name="stem_bn")(x))
+    x = layers.ReLU(name="stem_relu")(_bn(name="stem_bn")(x))
     for k, (filters, stride) in enumerate(((32, 1), (64, 2), (64, 1), (128, 2)), start=1):
         x = separable_block(x, filters, stride, name=f"sep{k}")
     x = layers.GlobalAveragePooling2D(name="gap")(x)
@@ -461,7 +467,7 @@ def build_mobilenet_style(input_shape=(28, 28, 1), num_classes=10):
 
 def _conv_bn_relu(x, filters, name, relu=True):
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
-    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = _bn(name=f"{name}_bn")(x)
     return layers.ReLU(name=f"{name}_relu")(x) if relu else x
 
 
@@ -474,7 +480,7 @@ def _deep_net(input_shape, num_classes, depth, filters, residual):
                          f"classifier), got {depth!r}")
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(filters, 3, strides=2, padding="same", use_bias=False, name="stem_conv")(inputs)
-    x = layers.ReLU(name="stem_relu")(layers.BatchNormalization(name="stem_bn")(x))
+    x = layers.ReLU(name="stem_relu")(_bn(name="stem_bn")(x))
     for k in range(1, (depth - 2) // 2 + 1):
         y = _conv_bn_relu(x, filters, f"layer{k}a")
         y = _conv_bn_relu(y, filters, f"layer{k}b", relu=not residual)

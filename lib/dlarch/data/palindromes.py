@@ -1,9 +1,9 @@
 """A synthetic sequence-classification task: is the string a palindrome?
 
-Half the strings are palindromes (``"abccba"``); the other half are made
-from a palindrome by swapping two different characters (``"abcacb"``), so
-both classes have exactly the same characters and only their *order* tells
-them apart: a model that ignores positions cannot beat chance (50 %).
+Half the strings are palindromes (``"abccba"``); the other half are the
+same characters shuffled into a non-palindrome (``"bcaacb"``), so both
+classes have exactly the same character counts and only their *order*
+tells them apart: a model that ignores positions cannot beat chance (50 %).
 Each string is encoded with a [CLS] token (the start id, 1) in front, as an
 encoder-only (BERT-style) classifier expects.
 """
@@ -27,18 +27,15 @@ class PalindromeTask:
     y: np.ndarray
 
 
-def _near_miss(word: np.ndarray, rng) -> np.ndarray:
-    """Swap two positions holding different characters of a palindrome (never a palindrome then)."""
+def _shuffled(word: np.ndarray, rng) -> np.ndarray:
+    """The characters of ``word`` in a random order that is not a palindrome."""
     while True:
-        i, j = rng.choice(len(word), size=2, replace=False)
-        if word[i] != word[j]:
-            out = word.copy()
-            out[i], out[j] = word[j], word[i]
-            if not np.array_equal(out, out[::-1]):
-                return out
+        out = rng.permutation(word)
+        if not np.array_equal(out, out[::-1]):
+            return out
 
 
-def make_palindrome_task(n: int, length: int = 10, alphabet: str = "abcd",
+def make_palindrome_task(n: int, length: int = 12, alphabet: str = "abcdef",
                          seed: int = 0) -> PalindromeTask:
     """``n`` strings of ``length`` characters from ``alphabet``, half of them palindromes.
 
@@ -62,9 +59,9 @@ def make_palindrome_task(n: int, length: int = 10, alphabet: str = "abcd",
         while True:
             half = rng.choice(chars, size=(length + 1) // 2)
             word = np.concatenate([half, half[: length // 2][::-1]])
-            if len(set(word)) > 1:  # a near miss needs two different characters
+            if len(set(word)) > 1:  # a shuffle needs two different characters
                 break
-        texts.append("".join(word if label else _near_miss(word, rng)))
+        texts.append("".join(word if label else _shuffled(word, rng)))
     vocab = CharVocab(chars)
     return PalindromeTask(texts, vocab, vocab.encode(texts, length + 1, start=True),
                           labels.astype("int64"))
