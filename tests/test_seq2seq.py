@@ -247,6 +247,7 @@ def test_copy_task_layout_and_determinism():
     assert all(src == tgt and 3 <= len(src) <= 7 and src.isdigit() for src, tgt in task.pairs)
     assert [task.target_vocab.decode(row) for row in task.y_out] == seq2seq.targets(task)
     assert make_copy_task(50, 3, 7, seed=2).pairs == task.pairs
+    assert make_copy_task(10, 3, 7, seed=2).pairs == task.pairs[:10]
     assert make_copy_task(50, 3, 7, seed=3).pairs != task.pairs
     for bad in ({"n": 0}, {"n": 5, "min_length": 0}, {"n": 5, "min_length": 8, "max_length": 7}):
         with pytest.raises(ValueError):

@@ -42,8 +42,9 @@ def make_copy_task(n: int, min_length: int = 4, max_length: int = 24, seed: int 
         raise ValueError(f"need integers 1 <= min_length <= max_length, got {min_length!r} "
                          f"and {max_length!r}")
     rng = np.random.default_rng(seed)
-    lengths = rng.integers(min_length, max_length + 1, size=n)
-    texts = ["".join(rng.choice(list(DIGITS), size=int(k))) for k in lengths]
+    # One example at a time, so the first k examples do not depend on n.
+    texts = ["".join(rng.choice(list(DIGITS), size=int(rng.integers(min_length, max_length + 1))))
+             for _ in range(n)]
     vocab = CharVocab(DIGITS)
     return CopyTask([(t, t) for t in texts], vocab, vocab,
                     vocab.encode(texts, int(max_length)),
