@@ -16,6 +16,7 @@ from dlarch.autoencoder import (
     build_vae,
     corrupt,
     kl_divergence,
+    plot_reconstructions,
     reconstruction_error,
 )
 
@@ -116,6 +117,21 @@ def test_reconstruction_error_per_sample(images):
     flat = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten()])
     with pytest.raises(ValueError, match="differs from input shape"):
         reconstruction_error(flat, images)
+
+
+def test_plot_reconstructions(images):
+    import matplotlib.pyplot as plt
+
+    fig = plot_reconstructions({"original": images, "noisy": images}, title="rows", n=4,
+                               xlabel="step")
+    assert fig._suptitle.get_text() == "rows" and len(fig.axes) == 8
+    assert fig.axes[6].get_xlabel() == "step"
+    assert fig.axes[0].get_ylabel() == "original" and fig.axes[4].get_ylabel() == "noisy"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="at least n=10"):
+        plot_reconstructions({"original": images}, title="rows", n=10)
+    with pytest.raises(ValueError, match="at least one row"):
+        plot_reconstructions({}, title="rows")
 
 
 # --------------------------------------------------------------------------- VAE

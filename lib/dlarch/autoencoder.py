@@ -9,7 +9,8 @@ vector) and is trained to reproduce the input from it
 * ``corrupt``: the input noise of a denoising autoencoder (Vincent et al. 2008);
 * ``reconstruction_error``: one error per sample, the anomaly score;
 * ``Sampling``, ``kl_divergence``, ``VAE`` and ``build_vae``: the variational
-  autoencoder (Kingma & Welling 2014).
+  autoencoder (Kingma & Welling 2014);
+* ``plot_reconstructions``: rows of images (input, noisy, reconstructed, ...).
 """
 
 from __future__ import annotations
@@ -192,6 +193,31 @@ def reconstruction_error(model, x, *, batch_size: int = 256) -> np.ndarray:
     if reconstructed.shape != x.shape:
         raise ValueError(f"model output shape {reconstructed.shape} differs from input shape {x.shape}")
     return ((reconstructed - x) ** 2).reshape(len(x), -1).mean(axis=1)
+
+
+def plot_reconstructions(rows: dict, *, title: str, n: int = 10, xlabel: str = "test image"):
+    """One labelled row of ``n`` images per entry of ``rows`` (e.g. original / reconstructed)."""
+    import matplotlib.pyplot as plt
+
+    if not rows:
+        raise ValueError("rows must map at least one row label to a batch of images")
+    n = _check_positive_int(n, "n")
+    batches = {label: np.asarray(images) for label, images in rows.items()}
+    short = {label: len(b) for label, b in batches.items() if len(b) < n}
+    if short:
+        raise ValueError(f"every row needs at least n={n} images; these have fewer: {short}")
+    fig, axes = plt.subplots(len(batches), n, figsize=(0.9 * n + 1.2, 0.95 * len(batches) + 0.5),
+                             squeeze=False)
+    for row, (label, images) in zip(axes, batches.items()):
+        for ax, image in zip(row, images[:n]):
+            ax.imshow(image.squeeze(), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        row[0].set_ylabel(label, rotation=0, ha="right", va="center")
+    axes[-1][n // 2].set_xlabel(xlabel)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
 
 
 # --------------------------------------------------------------------------- variational autoencoder
