@@ -195,3 +195,23 @@ def test_vocab_errors():
         vocab.encode(["abz"], 5)
     with pytest.raises(ValueError, match="length is 2"):
         vocab.encode(["abc"], 2)
+
+
+def test_imdb_is_read_from_the_mirror(tmp_path, monkeypatch):
+    # The real file stores ragged word-id lists as object arrays; mimic that shape.
+    reviews = np.empty(4, dtype=object)
+    reviews[:] = [[1, 14, 22, 16], [1, 194, 1153], [1, 14, 47, 8, 30], [1, 785, 189]]
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    np.savez(mirror / "imdb.npz", x_train=reviews, y_train=np.array([1, 0, 1, 0]),
+             x_test=reviews[:2], y_test=np.array([1, 0]))
+    digest = hashlib.sha256((mirror / "imdb.npz").read_bytes()).hexdigest()
+    monkeypatch.setitem(data.FILES, "imdb", RemoteFile("imdb.npz", "http://127.0.0.1:9/i", digest))
+    monkeypatch.setenv("DLARCH_DATA_MIRROR", str(mirror))
+    imdb = data.load_imdb(num_words=1000, maxlen=20)
+    assert imdb.source == "mirror" and imdb.x_train.shape == (4, 20) and imdb.x_test.shape == (2, 20)
+
+
+def test_imdb_offline_stand_in_is_labelled():
+    imdb = data.load_imdb(num_words=1000, maxlen=20, n_synthetic=50)
+    assert imdb.source == "synthetic" and "stand-in" in imdb.note

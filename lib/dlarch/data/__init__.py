@@ -5,10 +5,12 @@ See ``DESIGN.md`` §4. Loaders print one line naming the source they used
 reader always knows whether a result came from full or fallback data.
 """
 
+from .copying import make_copy_task
 from .dates import DateTask, date_pairs, make_date_task
 from .fetch import ChecksumError, cache_dir, fetch, mirror_dir
 from .images import ImageData, load_digits, load_fashion_mnist, load_mnist
 from .imdb import SentimentData, load_imdb
+from .palindromes import make_palindrome_task
 from .registry import FILES
 from .sequences import (adding_problem, forecast_windows, majority_task, next_step_windows,
                         synthetic_series)
@@ -33,9 +35,31 @@ def load(name: str):
 
 
 __all__ = [
-    "CharVocab", "ChecksumError", "DateTask", "FILES", "ImageData", "LOADERS", "TextData",
-    "SentimentData", "adding_problem", "forecast_windows", "load_imdb", "majority_task",
-    "next_step_windows", "synthetic_series",
-    "cache_dir", "date_pairs", "fetch", "load", "load_digits", "load_fashion_mnist",
-    "load_mnist", "load_shakespeare", "make_date_task", "make_xor", "mirror_dir",
+    "adding_problem",
+    "cache_dir",
+    "CharVocab",
+    "ChecksumError",
+    "date_pairs",
+    "DateTask",
+    "fetch",
+    "FILES",
+    "forecast_windows",
+    "ImageData",
+    "load",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_imdb",
+    "load_mnist",
+    "load_shakespeare",
+    "LOADERS",
+    "majority_task",
+    "make_copy_task",
+    "make_date_task",
+    "make_palindrome_task",
+    "make_xor",
+    "mirror_dir",
+    "next_step_windows",
+    "SentimentData",
+    "synthetic_series",
+    "TextData",
 ]

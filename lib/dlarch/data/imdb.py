@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import offline
+from .fetch import fetch
 
 PAD, START, OOV, INDEX_FROM = 0, 1, 2, 3
 
@@ -89,6 +89,23 @@ def synthetic_reviews(n: int, maxlen: int = 100, vocab_size: int = 2000, seed: i
     return _pad(reviews, maxlen), y.astype("int64")
 
 
+def _read_keras_imdb(path, num_words: int):
+    """Word-id reviews from Keras's ``imdb.npz``, encoded as ``keras.datasets.imdb`` does.
+
+    ``keras.datasets.imdb.load_data`` reads only from Keras's own cache folder and
+    refuses a path, so it cannot use a mirror copy; this applies its conventions
+    (1 = start, 2 = out of vocabulary, word ids offset by 3) to the verified file.
+    The file holds ragged lists, hence pickle; its sha256 was checked before this.
+    """
+    with np.load(path, allow_pickle=True) as f:
+        splits = [(f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])]
+
+    def encode(review):
+        return [1] + [w + 3 if w + 3 < num_words else 2 for w in review]
+
+    return [([encode(r) for r in x], np.asarray(y, dtype="int64")) for x, y in splits]
+
+
 def load_imdb(num_words: int = 10000, maxlen: int = 200, n_synthetic: int = 12500) -> SentimentData:
     """IMDB reviews from ``keras.datasets.imdb``, or the synthetic stand-in.
 
@@ -102,17 +119,11 @@ def load_imdb(num_words: int = 10000, maxlen: int = 200, n_synthetic: int = 1250
     if not isinstance(maxlen, int) or maxlen < 20:
         raise ValueError(f"maxlen must be an integer ≥ 20, got {maxlen!r}")
     data = None
-    if not offline():
-        try:
-            import keras
-
-            (x_tr, y_tr), (x_te, y_te) = keras.datasets.imdb.load_data(num_words=num_words)
-            data = SentimentData("IMDB", "canonical", _pad(x_tr, maxlen), y_tr.astype("int64"),
-                                 _pad(x_te, maxlen), y_te.astype("int64"), num_words,
-                                 note="keras.datasets.imdb")
-        except Exception as err:  # no network, DNS failure, HTTP error
-            print(f"[data] could not load keras.datasets.imdb ({type(err).__name__}); "
-                  "using the synthetic stand-in")
+    fetched = fetch("imdb")  # cache, mirror or download, sha256-verified; None when unreachable
+    if fetched is not None:
+        (x_tr, y_tr), (x_te, y_te) = _read_keras_imdb(fetched.path, num_words)
+        data = SentimentData("IMDB", fetched.data_source, _pad(x_tr, maxlen), y_tr,
+                             _pad(x_te, maxlen), y_te, num_words, note=fetched.note)
     if data is None:
         vocab = min(num_words, 2000)
         x, y = synthetic_reviews(2 * n_synthetic, maxlen=min(maxlen, 100), vocab_size=vocab, seed=0)

@@ -46,6 +46,11 @@ FILES: dict[str, RemoteFile] = {
         KERAS_DATASETS + "t10k-labels-idx1-ubyte.gz",
         "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
     ),
+    "imdb": RemoteFile(
+        "imdb.npz",
+        KERAS_DATASETS + "imdb.npz",
+        "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
+    ),
     "shakespeare": RemoteFile(
         "shakespeare.txt",
         "https://storage.googleapis.com/download.tensorflow.org/data/shakespeare.txt",
