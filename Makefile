@@ -31,7 +31,8 @@ unit: $(STAMP)
 	DLARCH_PROFILE=smoke $(BIN)/python -m pytest tests -q --ignore=tests/site
 
 nbval: $(STAMP)
-	DLARCH_PROFILE=smoke $(BIN)/python -m pytest --nbval-lax --nbval-current-env -q chapters/
+	# Smoke numbers are meaningless as results: keep them out of _build/results.jsonl.
+	DLARCH_PROFILE=smoke DLARCH_RESULTS=_build/smoke-results.jsonl $(BIN)/python -m pytest --nbval-lax --nbval-current-env -q chapters/
 
 # Site build with warnings as errors. Only the introduction and chapter 01 are
 # executed (smoke profile), so the browser check has real figures to look at;
@@ -41,7 +42,7 @@ site: $(STAMP)
 	sed -e 's/execute_notebooks: cache/execute_notebooks: force/' \
 	    -e 's/  exclude_patterns: \[\]/  exclude_patterns: ["chapters\/0[2-9]*\/*.ipynb", "chapters\/1*\/*.ipynb"]/' \
 	    _config.yml > $(CHECK)/_config.yml
-	DLARCH_PROFILE=smoke $(BIN)/jupyter-book build . --config $(CHECK)/_config.yml \
+	DLARCH_PROFILE=smoke DLARCH_RESULTS=$(CURDIR)/_build/smoke-results.jsonl $(BIN)/jupyter-book build . --config $(CHECK)/_config.yml \
 	    --path-output $(CHECK) --warningiserror --keep-going
 
 site-check: $(STAMP)

@@ -288,7 +288,7 @@ def beam_search_decode(model, x, target_vocab, *, beam_width: int = 3, max_lengt
 
 
 def targets(task) -> list[str]:
-    """The reference outputs of a :class:`~dlarch.data.DateTask`."""
+    """The reference outputs of a :class:`~dlarch.data.Seq2SeqTask`."""
     return [target for _, target in task.pairs]
 
 
@@ -298,7 +298,7 @@ def exact_match(model_or_predictions, task, *, max_length: int | None = None) ->
     Args:
         model_or_predictions: a model (decoded greedily on ``task.x``) or a
             list of predicted strings, one per example.
-        task: the :class:`~dlarch.data.DateTask` with the references.
+        task: the :class:`~dlarch.data.Seq2SeqTask` with the references.
         max_length: decoding steps for a model (default: ``task.y_in`` width).
     """
     refs = targets(task)

@@ -6,7 +6,7 @@ reader always knows whether a result came from full or fallback data.
 """
 
 from .copying import make_copy_task
-from .dates import DateTask, date_pairs, make_date_task
+from .dates import date_pairs, make_date_task
 from .fetch import ChecksumError, cache_dir, fetch, mirror_dir
 from .images import ImageData, load_digits, load_fashion_mnist, load_mnist
 from .imdb import SentimentData, load_imdb
@@ -15,7 +15,7 @@ from .registry import FILES
 from .sequences import (adding_problem, forecast_windows, majority_task, next_step_windows,
                         synthetic_series)
 from .text import TextData, load_shakespeare
-from .vocab import CharVocab
+from .vocab import CharVocab, Seq2SeqTask
 from .xor import make_xor
 
 LOADERS = {
@@ -40,7 +40,6 @@ __all__ = [
     "CharVocab",
     "ChecksumError",
     "date_pairs",
-    "DateTask",
     "fetch",
     "FILES",
     "forecast_windows",
@@ -59,6 +58,7 @@ __all__ = [
     "make_xor",
     "mirror_dir",
     "next_step_windows",
+    "Seq2SeqTask",
     "SentimentData",
     "synthetic_series",
     "TextData",

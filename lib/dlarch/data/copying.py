@@ -8,28 +8,14 @@ fixed-size context vector can and cannot hold (chapter 04).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from .vocab import CharVocab
+from .vocab import CharVocab, Seq2SeqTask
 
 DIGITS = "0123456789"
 
 
-@dataclass(frozen=True)
-class CopyTask:
-    """Encoded (source, target) pairs, laid out like :class:`~dlarch.data.DateTask`."""
-
-    pairs: list
-    source_vocab: CharVocab
-    target_vocab: CharVocab
-    x: np.ndarray
-    y_in: np.ndarray
-    y_out: np.ndarray
-
-
-def make_copy_task(n: int, min_length: int = 4, max_length: int = 24, seed: int = 0) -> CopyTask:
+def make_copy_task(n: int, min_length: int = 4, max_length: int = 24, seed: int = 0) -> Seq2SeqTask:
     """``n`` random digit strings, lengths uniform in ``[min_length, max_length]``, to copy.
 
     ``x`` is padded to ``max_length``; ``y_in``/``y_out`` to ``max_length + 1``
@@ -46,7 +32,5 @@ def make_copy_task(n: int, min_length: int = 4, max_length: int = 24, seed: int 
     texts = ["".join(rng.choice(list(DIGITS), size=int(rng.integers(min_length, max_length + 1))))
              for _ in range(n)]
     vocab = CharVocab(DIGITS)
-    return CopyTask([(t, t) for t in texts], vocab, vocab,
-                    vocab.encode(texts, int(max_length)),
-                    vocab.encode(texts, int(max_length) + 1, start=True),
-                    vocab.encode(texts, int(max_length) + 1, end=True))
+    return Seq2SeqTask.encode([(t, t) for t in texts], vocab, vocab,
+                              int(max_length), int(max_length) + 1)

@@ -9,11 +9,9 @@ has exactly one correct answer.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-
 import numpy as np
 
-from .vocab import CharVocab
+from .vocab import CharVocab, Seq2SeqTask
 
 MONTHS = ("January February March April May June July August September "
           "October November December").split()
@@ -56,23 +54,6 @@ def date_pairs(n: int, seed: int = 0) -> list[tuple[str, str]]:
     return [(FORMATS[f](d), d.isoformat()) for f, d in zip(formats, random_dates(n, seed))]
 
 
-@dataclass(frozen=True)
-class DateTask:
-    """Encoded date pairs ready for a sequence-to-sequence model.
-
-    ``x`` holds the source ids; ``y_in`` the target with a start token (the
-    decoder input under teacher forcing); ``y_out`` the target with an end
-    token (what the decoder must predict).
-    """
-
-    pairs: list
-    source_vocab: CharVocab
-    target_vocab: CharVocab
-    x: np.ndarray
-    y_in: np.ndarray
-    y_out: np.ndarray
-
-
 SOURCE_CHARS = set("".join(f(d) for f in FORMATS for d in (
     [dt.date(2000, m, 1) for m in range(1, 13)] + [dt.date(2001, 1, k) for k in range(1, 8)]
 ))) | set("0123456789")
@@ -81,14 +62,7 @@ SOURCE_LENGTH = 32
 TARGET_LENGTH = 11  # 10 characters + start or end token
 
 
-def make_date_task(n: int, seed: int = 0) -> DateTask:
+def make_date_task(n: int, seed: int = 0) -> Seq2SeqTask:
     """Generate and encode ``n`` date pairs with the fixed course vocabularies."""
-    pairs = date_pairs(n, seed)
-    src, tgt = CharVocab(SOURCE_CHARS), CharVocab(TARGET_CHARS)
-    sources, targets = zip(*pairs)
-    return DateTask(
-        list(pairs), src, tgt,
-        src.encode(sources, SOURCE_LENGTH),
-        tgt.encode(targets, TARGET_LENGTH, start=True),
-        tgt.encode(targets, TARGET_LENGTH, end=True),
-    )
+    return Seq2SeqTask.encode(date_pairs(n, seed), CharVocab(SOURCE_CHARS),
+                              CharVocab(TARGET_CHARS), SOURCE_LENGTH, TARGET_LENGTH)

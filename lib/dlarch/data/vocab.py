@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 PAD, START, END = "<pad>", "<s>", "</s>"
@@ -60,3 +62,30 @@ class CharVocab:
             if i not in (self.pad_id, self.start_id):
                 chars.append(self.tokens[i])
         return "".join(chars)
+
+
+@dataclass(frozen=True)
+class Seq2SeqTask:
+    """Encoded (source, target) string pairs for a sequence-to-sequence model.
+
+    ``x`` holds the source ids; ``y_in`` the target with a start token (the
+    decoder input under teacher forcing); ``y_out`` the target with an end
+    token (what the decoder must predict).
+    """
+
+    pairs: list
+    source_vocab: CharVocab
+    target_vocab: CharVocab
+    x: np.ndarray
+    y_in: np.ndarray
+    y_out: np.ndarray
+
+    @classmethod
+    def encode(cls, pairs, source_vocab: CharVocab, target_vocab: CharVocab,
+               source_length: int, target_length: int) -> "Seq2SeqTask":
+        """Encode ``pairs``; targets get one extra position for the start/end token."""
+        sources, targets = zip(*pairs)
+        return cls(list(pairs), source_vocab, target_vocab,
+                   source_vocab.encode(sources, source_length),
+                   target_vocab.encode(targets, target_length, start=True),
+                   target_vocab.encode(targets, target_length, end=True))
