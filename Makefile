@@ -32,7 +32,7 @@ unit: $(STAMP)
 
 nbval: $(STAMP)
 	# Smoke numbers are meaningless as results: keep them out of _build/results.jsonl.
-	DLARCH_PROFILE=smoke DLARCH_RESULTS=_build/smoke-results.jsonl $(BIN)/python -m pytest --nbval-lax --nbval-current-env -q chapters/
+	DLARCH_PROFILE=smoke DLARCH_RESULTS=$(CURDIR)/_build/smoke-results.jsonl $(BIN)/python -m pytest --nbval-lax --nbval-current-env -q chapters/
 
 # Site build with warnings as errors. Only the introduction and chapter 01 are
 # executed (smoke profile), so the browser check has real figures to look at;
