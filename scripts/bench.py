@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -53,7 +54,7 @@ def run(path: Path) -> dict:
                             resources={"metadata": {"path": str(path.parent)}})
     cpu, start, error = children_cpu(), time.perf_counter(), ""
     try:
-        client.execute()
+        client.execute(stderr=subprocess.DEVNULL)  # TensorFlow's C++ start-up logs
     except CellExecutionError as err:
         error = str(err).strip().splitlines()[-1][:200]
     wall = time.perf_counter() - start
