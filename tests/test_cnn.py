@@ -48,9 +48,12 @@ CONV_CASES = [  # (H, W, C, K, kernel, strides, padding)
 @pytest.mark.parametrize("h,w,c,k,size,strides,padding", CONV_CASES)
 def test_conv2d_matches_keras(h, w, c, k, size, strides, padding):
     x = RNG.standard_normal((2, h, w, c)).astype("float32")
-    layer = keras.layers.Conv2D(k, size, strides=strides, padding=padding)
+    # A random (non-zero) bias, so that a dropped or misapplied bias fails the test.
+    layer = keras.layers.Conv2D(k, size, strides=strides, padding=padding,
+                                bias_initializer="random_normal")
     expected = keras.ops.convert_to_numpy(layer(x))
     kernel, bias = (keras.ops.convert_to_numpy(v) for v in layer.weights)
+    assert np.abs(bias).min() > 0
     ours = cnn.conv2d(x, kernel, bias, strides=strides, padding=padding)
     assert ours.shape == expected.shape
     np.testing.assert_allclose(ours, expected, atol=1e-5)
