@@ -215,3 +215,19 @@ def test_imdb_is_read_from_the_mirror(tmp_path, monkeypatch):
 def test_imdb_offline_stand_in_is_labelled():
     imdb = data.load_imdb(num_words=1000, maxlen=20, n_synthetic=50)
     assert imdb.source == "synthetic" and "stand-in" in imdb.note
+
+
+def test_cli_download_replaces_a_bad_copy(tmp_path, monkeypatch, fake_file, served, capsys):
+    folder, base = served
+    (folder / "toy.txt").write_bytes(PAYLOAD)
+    monkeypatch.setenv("DLARCH_OFFLINE", "0")
+    monkeypatch.setitem(data.FILES, "toy", RemoteFile("toy.txt", base + "toy.txt", fake_file.sha256))
+    target = tmp_path / "m" / "toy.txt"
+    target.parent.mkdir()
+    target.write_bytes(b"half-written")
+    assert cli(["download", "toy", "--to", str(target.parent)]) == 0
+    assert target.read_bytes() == PAYLOAD
+    out = capsys.readouterr().out
+    assert "BAD" in out and f"deleted   {target}" in out and "fetched" in out
+    assert cli(["download", "toy", "--to", str(target.parent)]) == 0
+    assert "already there" in capsys.readouterr().out

@@ -1,7 +1,8 @@
 """``python -m dlarch.data download|verify [--to FOLDER] [NAME ...]``.
 
 ``download`` fills the cache (or ``--to`` a folder that can serve as a
-mirror for machines with no internet); ``verify`` checks the sha256 of every
+mirror for machines with no internet); a copy already there whose sha256 is
+wrong is deleted and downloaded again. ``verify`` checks the sha256 of every
 file found in the cache and the mirror.
 """
 
@@ -22,9 +23,14 @@ def _download(keys, folder):
         target = Path(folder or cache_dir()) / entry.filename
         try:
             if target.exists():
-                verify(target, entry)
-                print(f"ok        {target} (already there)")
-                continue
+                try:
+                    verify(target, entry)
+                    print(f"ok        {target} (already there)")
+                    continue
+                except ChecksumError as err:
+                    print(f"BAD       {err}")
+                    target.unlink()  # a bad copy is replaced, never kept
+                    print(f"deleted   {target}; downloading it again")
             mirror = mirror_dir()
             if mirror is not None and (mirror / entry.filename).exists():
                 print(f"note      {entry.filename} is also in the mirror {mirror}")
