@@ -1,6 +1,6 @@
 """A deterministic translation task: human-written dates -> ISO 8601 dates.
 
-``"Tuesday, March 3, 1998"`` or ``"3rd of march 98"`` -> ``"1998-03-03"``. The
+``"Tuesday, March 3, 1998"`` or ``"3rd of March 1998"`` -> ``"1998-03-03"``. The
 sources vary in format and length; the target is always 10 characters. Only
 formats that name the month or put the year first are used, so every input
 has exactly one correct answer.
