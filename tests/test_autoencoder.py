@@ -191,6 +191,14 @@ def test_vae_logs_loss_components_that_add_up(images):
     np.testing.assert_allclose(logs["loss"][0], logs["reconstruction_loss"][0] + logs["kl_loss"][0],
                                rtol=1e-4)
     assert logs["kl_loss"][0] >= 0
+    # The logged KL is the batch mean of the closed-form KL of the encoder's posterior,
+    # so a model that dropped or mis-scaled the KL term fails here.
+    ev = vae.evaluate(images, batch_size=len(images), verbose=0, return_dict=True)
+    z_mean, z_log_var = vae.encoder(images, training=False)
+    expected_kl = float(ops.convert_to_numpy(ops.mean(kl_divergence(z_mean, z_log_var))))
+    assert ev["kl_loss"] > 0
+    np.testing.assert_allclose(ev["kl_loss"], expected_kl, rtol=1e-5)
+    np.testing.assert_allclose(ev["loss"], ev["reconstruction_loss"] + ev["kl_loss"], rtol=1e-4)
     vae_beta = build_vae(latent_dim=2, widths=(16,), beta=0.5, seed=0)
     vae_beta.compile(optimizer="adam")
     ev = vae_beta.evaluate(images, verbose=0, return_dict=True)
