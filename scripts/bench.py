@@ -6,7 +6,8 @@ Each notebook runs in a fresh kernel, one after another, so times are not
 disturbed by each other. CPU seconds (user + system of the kernel) are shown
 beside wall seconds: on a busy machine they tell what the notebook costs.
 A notebook may allow itself more than the default 3 minutes with the metadata
-``{"dlarch": {"time_limit_s": 300}}``. Writes ``_build/bench/report.md``.
+``{"dlarch": {"time_limit_s": 300}}``. Writes ``_build/bench/report.md`` and
+each executed notebook under ``_build/bench/executed/``.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ def run(path: Path) -> dict:
     except CellExecutionError as err:
         error = str(err).strip().splitlines()[-1][:200]
     wall = time.perf_counter() - start
+    executed = OUT / "executed" / path.relative_to(ROOT / "chapters")
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, executed)  # read the printed verdicts here; never committed
     status = "failed" if error else ("slow" if wall > limit else "ok")
     return {"notebook": str(path.relative_to(ROOT)), "status": status, "wall_s": round(wall, 1),
             "cpu_s": round(children_cpu() - cpu, 1), "limit_s": limit, "error": error}
