@@ -231,3 +231,10 @@ def test_cli_download_replaces_a_bad_copy(tmp_path, monkeypatch, fake_file, serv
     assert "BAD" in out and f"deleted   {target}" in out and "fetched" in out
     assert cli(["download", "toy", "--to", str(target.parent)]) == 0
     assert "already there" in capsys.readouterr().out
+
+
+def test_data_readme_lists_every_registered_file():
+    readme = (Path(__file__).resolve().parents[1] / "data" / "README.md").read_text(encoding="utf-8")
+    missing = [key for key, entry in data.FILES.items()
+               if entry.filename not in readme or entry.sha256 not in readme]
+    assert not missing, f"data/README.md does not list (file name and sha256): {missing}"
