@@ -61,3 +61,16 @@ def test_bad_progress_and_history():
         training.CompactProgress(every=0)
     with pytest.raises(ValueError, match="History"):
         training.history_frame({})
+
+
+def test_epochs_for_keeps_the_number_of_updates():
+    assert training.epochs_for(5_000, 4_000, 32) == 40          # 125 steps per epoch
+    assert training.epochs_for(5_000, 60_000, 32) == 3          # 1,875 steps per epoch
+    assert training.epochs_for(10, 60_000, 32) == 1             # never zero epochs
+    assert training.epochs_for(100, 1_000, 64) == 6             # 16 steps, the last one partial
+
+
+@pytest.mark.parametrize("args", [(0, 10, 2), (10, 0, 2), (10, 10, 0), (1.5, 10, 2), (True, 10, 2)])
+def test_epochs_for_rejects_bad_arguments(args):
+    with pytest.raises(ValueError, match="positive integer"):
+        training.epochs_for(*args)
