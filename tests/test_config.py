@@ -64,3 +64,38 @@ def test_offline_flag(monkeypatch):
     assert config.offline()
     monkeypatch.setenv("DLARCH_OFFLINE", "0")
     assert not config.offline()
+
+
+def test_full_defaults_to_book_but_none_means_all():
+    # None is a real choice (notebooks use it for "all the data"), not "not given".
+    assert config.Profile("full").pick(book=4000, smoke=64, full=None) is None
+    assert config.Profile("book").pick(book=4000, smoke=64, full=None) == 4000
+
+
+def test_seed_accepts_numpy_integers():
+    assert config.seed_everything(np.int64(5)) == 5
+
+
+def test_setup_turns_off_reduced_precision_matmuls(capsys):
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("checks TensorFlow's TF32 switch")
+    import tensorflow as tf
+
+    tf.config.experimental.enable_tensor_float_32_execution(True)
+    config.setup(seed=0, deterministic=False)
+    assert not tf.config.experimental.tensor_float_32_execution_enabled()
+    line = capsys.readouterr().out
+    assert "TF32 off" in line and "deterministic ops off" in line
+
+
+def test_deterministic_setup_in_a_fresh_process():
+    # Op determinism cannot be switched off again in a process, so try it in a child.
+    import subprocess
+    import sys
+
+    code = ("from dlarch import config; config.setup(seed=1, deterministic=True);"
+            "import tensorflow as tf; from tensorflow.python.framework import config as c;"
+            "assert c.is_op_determinism_enabled()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "deterministic ops on" in done.stdout

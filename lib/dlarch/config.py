@@ -20,9 +20,13 @@ import random
 
 import numpy as np
 
+from ._checks import non_negative_int
+
 PROFILES = ("book", "smoke", "full")
 PROFILE_ENV = "DLARCH_PROFILE"
 OFFLINE_ENV = "DLARCH_OFFLINE"
+DETERMINISTIC_ENV = "DLARCH_DETERMINISTIC"
+_NOT_GIVEN = object()  # ``full=None`` is a real choice ("all the data"), so "absent" needs its own marker
 
 
 class Profile:
@@ -35,17 +39,17 @@ class Profile:
             )
         self.name = name
 
-    def pick(self, *, book, smoke, full=None):
-        """Return the value for the active profile (``full`` defaults to ``book``)."""
+    def pick(self, *, book, smoke, full=_NOT_GIVEN):
+        """Return the value for the active profile.
+
+        ``full`` defaults to ``book`` when not given; ``full=None`` returns
+        ``None`` (notebooks use it to mean "all the data").
+        """
         if self.name == "smoke":
             return smoke
-        if self.name == "full" and full is not None:
+        if self.name == "full" and full is not _NOT_GIVEN:
             return full
         return book
-
-    @property
-    def is_smoke(self) -> bool:
-        return self.name == "smoke"
 
     def __repr__(self) -> str:
         return f"Profile({self.name!r})"
@@ -81,8 +85,7 @@ def check_keras():
 
 def seed_everything(seed: int = 0) -> int:
     """Seed Python, NumPy and the Keras backend; return the seed."""
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = non_negative_int("seed", seed)
     keras = check_keras()
     random.seed(seed)
     np.random.seed(seed)
@@ -118,8 +121,67 @@ def device_name() -> str:
     return f"CPU ({platform.machine()}, {os.cpu_count()} cores)"
 
 
-def environment_report() -> str:
-    """One line: profile, Keras backend and version, TensorFlow version, device."""
+def full_precision_matmuls() -> str:
+    """Make float32 matrix products full float32 precision on every device.
+
+    GPUs default to reduced-precision float32 matmuls — TensorFlow and PyTorch
+    use TF32 (10-bit mantissa) on Ampere and newer, JAX uses bfloat16 passes —
+    which break the book's from-scratch = Keras checks at 1e-5. On a CPU the
+    setting changes nothing. Returns a short description for the report.
+    """
+    backend = check_keras().backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+        return "float32 matmuls full (TF32 off)"
+    if backend == "jax":
+        import jax
+
+        jax.config.update("jax_default_matmul_precision", "highest")
+        return "float32 matmuls full (jax precision highest)"
+    if backend == "torch":
+        import torch
+
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        return "float32 matmuls full (TF32 off)"
+    return f"float32 matmul precision left to the {backend} backend"
+
+
+def deterministic_requested() -> bool:
+    """True when ``DLARCH_DETERMINISTIC`` asks for deterministic GPU kernels."""
+    return os.environ.get(DETERMINISTIC_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def enable_determinism() -> str:
+    """Ask the backend for deterministic kernels (slower on GPUs); describe what applies.
+
+    TensorFlow: ``tf.config.experimental.enable_op_determinism()``. JAX reads
+    ``XLA_FLAGS=--xla_gpu_deterministic_ops=true`` only before it starts, so
+    the flag is set here and takes effect if JAX has not yet run.
+    """
+    backend = check_keras().backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
+        return "deterministic ops on"
+    if backend == "jax":
+        flag = "--xla_gpu_deterministic_ops=true"
+        if flag not in os.environ.get("XLA_FLAGS", ""):
+            os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flag}".strip()
+        return "deterministic ops requested (XLA_FLAGS, before JAX starts)"
+    if backend == "torch":
+        import torch
+
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        return "deterministic algorithms on"
+    return f"determinism left to the {backend} backend"
+
+
+def environment_report(precision: str | None = None, determinism: str | None = None) -> str:
+    """One line: profile, Keras backend and version, TensorFlow version, device, precision."""
     keras = check_keras()
     parts = [
         f"profile={current_profile().name}",
@@ -132,12 +194,23 @@ def environment_report() -> str:
     except ImportError:
         parts.append("tensorflow=absent")
     parts.append(f"device={device_name()}")
+    if precision:
+        parts.append(precision)
+    parts.append(determinism or "deterministic ops off (set DLARCH_DETERMINISTIC=1 for on)")
     return " | ".join(parts)
 
 
-def setup(seed: int = 0) -> Profile:
-    """Seed everything, print the environment line and return the profile."""
+def setup(seed: int = 0, *, deterministic: bool | None = None) -> Profile:
+    """Seed everything, set full-precision matmuls, print the environment line, return the profile.
+
+    ``deterministic`` (default: ``DLARCH_DETERMINISTIC``) also asks for
+    deterministic kernels, which matters on GPUs only.
+    """
     profile = current_profile()
     seed_everything(seed)
-    print(environment_report())
+    precision = full_precision_matmuls()
+    if deterministic is None:
+        deterministic = deterministic_requested()
+    determinism = enable_determinism() if deterministic else None
+    print(environment_report(precision, determinism))
     return profile
