@@ -1,7 +1,9 @@
 """Data loaders: cache, mirror, download, checksums and fallbacks."""
 
+import gzip
 import hashlib
 import importlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -146,9 +148,95 @@ def test_digits_and_take():
         digits.take(0)
 
 
-def test_fashion_offline_stand_in_is_labelled():
+FASHION_KEYS = data.images.FASHION_KEYS
+SYSTEM_FASHION = Path(data.FILES["fashion_mnist_train_images"].system.path).parent
+
+
+def _idx_gz(path, array, magic):
+    """Write ``array`` (uint8) as a gzip IDX file, the layout of the published files."""
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    with gzip.open(path, "wb") as handle:
+        handle.write(header + array.astype(np.uint8).tobytes())
+    return hashlib.sha256(header + array.astype(np.uint8).tobytes()).hexdigest()
+
+
+@pytest.fixture
+def system_fashion(tmp_path, monkeypatch):
+    """A tiny fake of the Debian package's four files, registered as the system copies."""
+    folder = tmp_path / "usr-share-fashion"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    arrays = {"train_images": (rng.integers(0, 256, (6, 28, 28)), 2051),
+              "train_labels": (np.arange(6) % 10, 2049),
+              "test_images": (rng.integers(0, 256, (4, 28, 28)), 2051),
+              "test_labels": (np.arange(4), 2049)}
+    for key in FASHION_KEYS:
+        entry = data.FILES[key]
+        array, magic = arrays[key.removeprefix("fashion_mnist_")]
+        digest = _idx_gz(folder / entry.filename, array, magic)
+        system = replace(entry.system, path=str(folder / entry.filename), payload_sha256=digest)
+        monkeypatch.setitem(data.FILES, key, replace(entry, system=system))
+    return folder, arrays
+
+
+def _no_system_fashion(monkeypatch, tmp_path):
+    for key in FASHION_KEYS:
+        entry = data.FILES[key]
+        system = replace(entry.system, path=str(tmp_path / "not-installed" / entry.filename))
+        monkeypatch.setitem(data.FILES, key, replace(entry, system=system))
+
+
+def test_fashion_from_the_system_package_is_verified_and_named(system_fashion, capsys):
+    folder, arrays = system_fashion
     fashion = data.load_fashion_mnist()
-    assert fashion.source == "offline" and "stand in" in fashion.note
+    assert fashion.source == "system" and fashion.x_train.shape == (6, 28, 28, 1)
+    np.testing.assert_allclose(fashion.x_test[..., 0] * 255, arrays["test_images"][0], atol=1e-3)
+    np.testing.assert_array_equal(fashion.y_train, arrays["train_labels"][0])
+    out = capsys.readouterr().out
+    assert "Fashion-MNIST: system (package dataset-fashion-mnist" in out and str(folder) in out
+
+
+def test_a_recompressed_system_copy_passes_a_bad_payload_fails(system_fashion):
+    folder, _ = system_fashion
+    path = folder / "t10k-labels-idx1-ubyte.gz"
+    payload = gzip.decompress(path.read_bytes())
+    path.write_bytes(gzip.compress(payload, compresslevel=1))  # new bytes, same payload
+    assert data.load_fashion_mnist().source == "system"
+    path.write_bytes(gzip.compress(payload[:-1] + b"\x07"))
+    with pytest.raises(data.ChecksumError, match=r"t10k-labels.*dataset-fashion-mnist.*payload sha256"):
+        data.load_fashion_mnist()
+
+
+def test_fashion_mirror_comes_before_the_system_package(system_fashion, tmp_path, monkeypatch):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for key in FASHION_KEYS:
+        entry = data.FILES[key]
+        copy = mirror / entry.filename
+        copy.write_bytes((system_fashion[0] / entry.filename).read_bytes())
+        monkeypatch.setitem(data.FILES, key, replace(entry, sha256=hashlib.sha256(copy.read_bytes()).hexdigest()))
+    monkeypatch.setenv("DLARCH_DATA_MIRROR", str(mirror))
+    assert data.load_fashion_mnist().source == "mirror"
+
+
+def test_fashion_unreachable_is_an_error_naming_three_ways(tmp_path, monkeypatch):
+    _no_system_fashion(monkeypatch, tmp_path)
+    with pytest.raises(data.DataUnavailable) as caught:
+        data.load_fashion_mnist()
+    message = str(caught.value)
+    assert "apt-get install dataset-fashion-mnist" in message
+    assert "DLARCH_DATA_MIRROR" in message and "train-images-idx3-ubyte.gz" in message
+    assert "DLARCH_OFFLINE" in message
+
+
+@pytest.mark.skipif(not SYSTEM_FASHION.is_dir(), reason="Debian package dataset-fashion-mnist not installed")
+def test_fashion_from_the_installed_package_is_the_published_dataset():
+    fashion = data.load_fashion_mnist()
+    assert fashion.source == "system"
+    assert fashion.x_train.shape == (60_000, 28, 28, 1) and fashion.x_test.shape == (10_000, 28, 28, 1)
+    assert np.bincount(fashion.y_train).tolist() == [6000] * 10
+    assert np.bincount(fashion.y_test).tolist() == [1000] * 10
+    assert round(float(fashion.x_train.mean()) * 255, 2) == 72.94  # Xiao et al.'s published data
 
 
 @pytest.mark.skipif(not (SHARED / "shakespeare.txt").exists(), reason="no shared mirror beside the repo")

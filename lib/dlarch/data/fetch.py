@@ -1,21 +1,23 @@
 """Get a registered file from the cache, the mirror or its canonical URL.
 
 Order: a verified copy in the cache (``$KERAS_HOME/datasets``), then the
-mirror folder named by ``DLARCH_DATA_MIRROR``, then a download (skipped when
-``DLARCH_OFFLINE=1``). Every file is checked against its sha256; downloads go
+mirror folder named by ``DLARCH_DATA_MIRROR``, then a copy installed by a
+system package (Fashion-MNIST: Debian's ``dataset-fashion-mnist``), then a
+download (skipped when ``DLARCH_OFFLINE=1``). Every file is checked against its sha256; downloads go
 through pooch, which writes to a temporary file and renames it only once the
 hash matches, so nothing half-written is ever left in the cache.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import offline
-from .registry import FILES, RemoteFile
+from .registry import FILES, RemoteFile, SystemCopy
 
 MIRROR_ENV = "DLARCH_DATA_MIRROR"
 DOWNLOAD_TIMEOUT_S = 30
@@ -25,22 +27,28 @@ class ChecksumError(ValueError):
     """A file's sha256 differs from the registry's."""
 
 
+class DataUnavailable(RuntimeError):
+    """A dataset with no honest fallback is reachable from none of its sources."""
+
+
 @dataclass(frozen=True)
 class Fetched:
     """Where a file was found: its path and the source that provided it."""
 
     path: Path
-    source: str  # "cache", "mirror" or "download"
+    source: str  # "cache", "mirror", "system" or "download"
+    package: str = ""  # the system package, for source "system"
 
     @property
     def data_source(self) -> str:
-        """"mirror" for mirror copies, else "canonical" (the published bytes)."""
-        return "mirror" if self.source == "mirror" else "canonical"
+        """The ``source`` a loader reports: "mirror", "system", else "canonical"."""
+        return self.source if self.source in ("mirror", "system") else "canonical"
 
     @property
     def note(self) -> str:
         """A few words on where the bytes were read from, for the loader's line."""
         return {"mirror": f"from {self.path.parent}", "cache": "cached copy",
+                "system": f"package {self.package}, {self.path.parent}",
                 "download": "downloaded"}[self.source]
 
 
@@ -85,6 +93,25 @@ def verify(path: Path, entry: RemoteFile) -> None:
         )
 
 
+def payload_sha256(path: Path) -> str:
+    """The sha256 of a gzip file's decompressed payload."""
+    digest = hashlib.sha256()
+    with gzip.open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_system(path: Path, copy: SystemCopy) -> None:
+    """Raise ChecksumError unless the decompressed payload of ``path`` has the pinned sha256."""
+    actual = payload_sha256(path)
+    if actual != copy.payload_sha256:
+        raise ChecksumError(
+            f"checksum mismatch for {path} (package {copy.package}): expected payload sha256 "
+            f"{copy.payload_sha256}, got {actual}"
+        )
+
+
 def _from_cache(entry: RemoteFile) -> Path | None:
     path = cache_dir() / entry.filename
     if not path.exists():
@@ -104,6 +131,14 @@ def _from_mirror(entry: RemoteFile) -> Path | None:
         return None
     path = mirror / entry.filename
     verify(path, entry)  # a bad mirror is an error, never silently skipped
+    return path
+
+
+def _from_system(entry: RemoteFile) -> Path | None:
+    if entry.system is None or not Path(entry.system.path).is_file():
+        return None
+    path = Path(entry.system.path)
+    verify_system(path, entry.system)  # a bad package copy is an error, never silently skipped
     return path
 
 
@@ -129,7 +164,7 @@ def download(entry: RemoteFile, folder: Path | None = None) -> Path:
 
 
 def fetch(key: str) -> Fetched | None:
-    """Find ``key`` in cache, mirror or by download; None when none is reachable."""
+    """Find ``key`` in cache, mirror, system package or by download; None when none is reachable."""
     entry = registered(key)
     path = _from_cache(entry)
     if path is not None:
@@ -137,6 +172,9 @@ def fetch(key: str) -> Fetched | None:
     path = _from_mirror(entry)
     if path is not None:
         return Fetched(path, "mirror")
+    path = _from_system(entry)
+    if path is not None:
+        return Fetched(path, "system", package=entry.system.package)
     if offline():
         return None
     try:

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .fetch import fetch
+from .fetch import MIRROR_ENV, DataUnavailable, fetch
+from .registry import FASHION_PACKAGE, FILES
 
 FASHION_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
-SOURCES = ("canonical", "mirror", "offline", "synthetic")
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class ImageData:
     """A train/test split of images with where it came from.
 
     ``source`` is "canonical" (the published files, downloaded or cached),
-    "mirror" (the same files from ``DLARCH_DATA_MIRROR``) or "offline"
+    "mirror" (the same files from ``DLARCH_DATA_MIRROR``), "system" (the
+    published data installed by an operating-system package) or "offline"
     (a smaller real fallback that ships inside a PyPI package).
     """
 
@@ -114,28 +115,46 @@ def _read_idx(path, offset: int) -> np.ndarray:
         return np.frombuffer(f.read(), np.uint8, offset=offset)
 
 
-def load_fashion_mnist() -> ImageData:
-    """Fashion-MNIST (Xiao et al. 2017): 10 classes of clothing, 28x28.
+FASHION_KEYS = tuple(f"fashion_mnist_{split}_{part}" for split in ("train", "test")
+                     for part in ("images", "labels"))
 
-    With no copy reachable, the offline MNIST digits stand in (labelled so).
+
+def fashion_mnist_unavailable() -> DataUnavailable:
+    """The error naming the three ways to get Fashion-MNIST onto this machine."""
+    names = ", ".join(FILES[key].filename for key in FASHION_KEYS)
+    return DataUnavailable(
+        "Fashion-MNIST is not reachable: no verified copy in the cache, the mirror or the "
+        "system package, and no download (offline or failed). Get it one of three ways: "
+        f"(1) Debian/Ubuntu: `sudo apt-get install {FASHION_PACKAGE}`; "
+        f"(2) a mirror folder holding {names}, named by {MIRROR_ENV} "
+        "(fill one with `python -m dlarch.data download --to FOLDER` on a machine with internet); "
+        "(3) internet access without DLARCH_OFFLINE=1, so the files download into the cache."
+    )
+
+
+def load_fashion_mnist() -> ImageData:
+    """Fashion-MNIST (Xiao et al. 2017): 60,000 + 10,000 clothing images in 10 classes, 28x28.
+
+    Read from the cache, the mirror, the system package ``dataset-fashion-mnist``
+    or a download. There is no stand-in: with none reachable it raises
+    :class:`DataUnavailable` naming the three ways to get the data.
     """
+    found = {key: fetch(key) for key in FASHION_KEYS}
+    if any(f is None for f in found.values()):
+        raise fashion_mnist_unavailable()
     parts = {}
     for split in ("train", "test"):
-        images = fetch(f"fashion_mnist_{split}_images")
-        labels = fetch(f"fashion_mnist_{split}_labels")
-        if images is None or labels is None:
-            stand_in = load_mnist_offline()
-            return _announce(replace(
-                stand_in, name="Fashion-MNIST",
-                note="no Fashion-MNIST copy reachable: the 5,000 offline MNIST digits stand in",
-            ))
+        images, labels = found[f"fashion_mnist_{split}_images"], found[f"fashion_mnist_{split}_labels"]
         parts[split] = (
             _images(_read_idx(images.path, 16).reshape(-1, 28, 28), 255.0),
             _read_idx(labels.path, 8).astype(np.int64),
         )
-        source = images.data_source
+    # Every source holds the verified published files; name the train images' source,
+    # and every place the four files came from.
+    notes = dict.fromkeys(f.note for f in found.values())
     return _announce(ImageData(
-        "Fashion-MNIST", source, *parts["train"], *parts["test"], class_names=FASHION_CLASSES,
+        "Fashion-MNIST", found["fashion_mnist_train_images"].data_source,
+        *parts["train"], *parts["test"], class_names=FASHION_CLASSES, note="; ".join(notes),
     ))
 
 
