@@ -72,5 +72,81 @@ def test_epochs_for_keeps_the_number_of_updates():
 
 @pytest.mark.parametrize("args", [(0, 10, 2), (10, 0, 2), (10, 10, 0), (1.5, 10, 2), (True, 10, 2)])
 def test_epochs_for_rejects_bad_arguments(args):
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match=r"(updates|n_examples|batch_size) must be an integer ≥ 1"):
         training.epochs_for(*args)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_record_never_passes_a_diverged_value(value, capsys):
+    result = training.record("t.loss", value, 1.0, higher_is_better=value != value)
+    assert not result.ok and "✗" in capsys.readouterr().out
+    line = training.results_path().read_text().splitlines()[-1]
+    assert json.loads(line)["value"] is None            # standard JSON: no NaN/Infinity tokens
+    assert "NaN" not in line and "Infinity" not in line
+
+
+@pytest.mark.parametrize("target", [float("nan"), float("inf"), {"canonical": float("nan")}])
+def test_record_rejects_non_finite_targets(target):
+    with pytest.raises(ValueError, match="target"):
+        training.record("x", 1.0, target, source="canonical")
+
+
+def test_record_accepts_numpy_values():
+    assert training.record("x", np.float32(0.5), np.float64(0.4)).ok
+
+
+def test_record_prints_before_a_failed_write(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DLARCH_RESULTS", str(tmp_path))  # a folder: the write must fail
+    with pytest.raises(OSError):
+        training.record("t.acc", 0.9, 0.5)
+    assert "t.acc: measured 0.9" in capsys.readouterr().out
+
+
+def test_record_outside_the_book_writes_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("DLARCH_RESULTS")
+    monkeypatch.chdir(tmp_path)
+    assert training.results_path() is None
+    assert training.record("t.acc", 0.9, 0.5).ok
+    assert not (tmp_path / "_build").exists()
+    assert training.read_results().empty
+
+
+def test_epoch_timer_clocks_and_errors():
+    timer = training.EpochTimer(clock="cpu")
+    with pytest.raises(RuntimeError, match="no epoch has been timed"):
+        timer.mean
+    tiny_fit([timer], epochs=2)
+    assert len(timer.seconds) == 2 and timer.mean >= 0
+    with pytest.raises(ValueError, match="clock must be one of 'wall', 'cpu'"):
+        training.EpochTimer(clock="gpu")
+
+
+def test_split_validation_holds_out_a_shuffled_part():
+    x, y = np.arange(100).reshape(50, 2), np.arange(50)
+    (x_fit, y_fit), (x_val, y_val) = training.split_validation(x, y, 0.2, seed=1)
+    assert len(x_val) == 10 and len(x_fit) == 40
+    assert set(y_fit) | set(y_val) == set(range(50)) and not set(y_fit) & set(y_val)
+    np.testing.assert_array_equal(x_val[:, 0] // 2, y_val)        # pairs stay together
+    assert sorted(y_val) != list(range(10))                       # shuffled, not the head
+    for bad in (0, 1, float("nan"), -0.1):
+        with pytest.raises(ValueError, match="validation_fraction"):
+            training.split_validation(x, y, bad)
+    with pytest.raises(ValueError, match="same length"):
+        training.split_validation(x, y[:3], 0.2)
+
+
+def test_train_and_measure_validates_on_training_data_and_tests_once():
+    class Tiny:
+        x_train = np.random.default_rng(0).random((40, 4, 4, 1)).astype("float32")
+        y_train = np.arange(40) % 2
+        x_test, y_test = x_train[:8], y_train[:8]
+
+    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match="compiled"):
+        training.train_and_measure(model, Tiny, epochs=1)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    result = training.train_and_measure(model, Tiny, epochs=2, batch_size=8, validation_fraction=0.25)
+    assert result["parameters"] == 34 and result["flops"] == 32
+    assert 0 <= result["val_accuracy"] <= 1 and 0 <= result["test_accuracy"] <= 1
+    assert len(result["history"].history["val_loss"]) == 2

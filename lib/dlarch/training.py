@@ -8,19 +8,24 @@ which ``make bench`` turns into a table and checks.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
+import numpy as np
 import pandas as pd
+
+from ._checks import finite_float, fraction, one_of, positive_int
 
 RESULTS_ENV = "DLARCH_RESULTS"
 NOTEBOOK_ENV = "DLARCH_NOTEBOOK"
 # Both "canonical" and "mirror" data are the published files, so one target serves both.
-TARGET_KEY = {"canonical": "canonical", "mirror": "canonical", "offline": "offline",
-              "synthetic": "synthetic"}
+# The Debian/Ubuntu package ("system") holds the same published data, verified by hash.
+TARGET_KEY = {"canonical": "canonical", "mirror": "canonical", "system": "canonical",
+              "offline": "offline", "synthetic": "synthetic"}
 
 
 @dataclass(frozen=True)
@@ -40,15 +45,19 @@ class Result:
         return f"{self.name}: measured {self.value:.4g} (target {sign} {self.target:.4g}{data}) {mark}"
 
 
-def results_path() -> Path:
-    """``$DLARCH_RESULTS``, else ``_build/results.jsonl`` at the book's root."""
+def results_path() -> Path | None:
+    """``$DLARCH_RESULTS``, else ``_build/results.jsonl`` at the book's root.
+
+    ``None`` outside the book (no ``_toc.yml`` above the current folder) when
+    ``DLARCH_RESULTS`` is unset: results are then printed, not written.
+    """
     if os.environ.get(RESULTS_ENV):
         return Path(os.environ[RESULTS_ENV])
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / "_toc.yml").exists():
             return folder / "_build" / "results.jsonl"
-    return here / "_build" / "results.jsonl"
+    return None
 
 
 def _target_for(target, source):
@@ -59,10 +68,13 @@ def _target_for(target, source):
                 f"no target for {source!r} data; targets are given for {sorted(target)} "
                 f"(source must be one of {sorted(TARGET_KEY)})"
             )
-        return float(target[key])
-    if isinstance(target, (int, float)):
-        return float(target)
-    raise ValueError(f"target must be a number or a dict of numbers by data source, got {target!r}")
+        return finite_float(f"target[{key!r}]", target[key])
+    try:
+        return finite_float("target", target)
+    except ValueError:
+        raise ValueError(
+            f"target must be a finite number or a dict of numbers by data source, got {target!r}"
+        ) from None
 
 
 def record(name: str, value, target, *, source: str | None = None,
@@ -79,25 +91,32 @@ def record(name: str, value, target, *, source: str | None = None,
     """
     if not name or not isinstance(name, str):
         raise ValueError(f"name must be a non-empty string, got {name!r}")
-    if source is not None and source not in TARGET_KEY:
-        raise ValueError(f"source must be one of {sorted(TARGET_KEY)}, got {source!r}")
-    value = float(value)
+    if source is not None:
+        one_of("source", source, tuple(TARGET_KEY))
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"value must be a number, got {value!r}") from None
     goal = _target_for(target, source)
-    ok = value >= goal if higher_is_better else value <= goal
+    # NaN or infinity is a failed measurement (a diverged run), never a pass.
+    ok = math.isfinite(value) and (value >= goal if higher_is_better else value <= goal)
     result = Result(name, value, goal, higher_is_better, source, ok,
                     os.environ.get(NOTEBOOK_ENV))
+    print(result.line())  # printed first: a failed write must not lose the measurement
     path = results_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps({**asdict(result), "time": time.time()}) + "\n")
-    print(result.line())
+    if path is not None:
+        row = {**asdict(result), "value": value if math.isfinite(value) else None,
+               "time": time.time()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row, allow_nan=False) + "\n")
     return result
 
 
 def read_results(path: Path | None = None) -> pd.DataFrame:
     """The results file as a DataFrame, keeping the latest row per name."""
     path = Path(path) if path else results_path()
-    if not path.exists():
+    if path is None or not path.exists():
         return pd.DataFrame(columns=["name", "value", "target", "source", "ok", "notebook"])
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     frame = pd.DataFrame(rows)
@@ -121,9 +140,9 @@ def epochs_for(updates: int, n_examples: int, batch_size: int) -> int:
     the 4,000 offline digits or the 60,000 canonical ones: more data means fewer
     passes over it, not more time.
     """
-    for name, value in (("updates", updates), ("n_examples", n_examples), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    updates = positive_int("updates", updates)
+    n_examples = positive_int("n_examples", n_examples)
+    batch_size = positive_int("batch_size", batch_size)
     steps_per_epoch = -(-n_examples // batch_size)  # the last, partial batch is a step too
     return max(1, round(updates / steps_per_epoch))
 
@@ -137,9 +156,8 @@ class CompactProgress(keras.callbacks.Callback):
 
     def __init__(self, every: int = 1, digits: int = 4):
         super().__init__()
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive integer, got {every!r}")
-        self.every, self.digits = every, digits
+        self.every = positive_int("every", every)
+        self.digits = positive_int("digits", digits)
 
     def on_train_begin(self, logs=None):
         self.start = time.perf_counter()
@@ -154,20 +172,84 @@ class CompactProgress(keras.callbacks.Callback):
         print(f"epoch {done}/{self.epochs} — {metrics} — {time.perf_counter() - self.start:.1f}s")
 
 
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
 class EpochTimer(keras.callbacks.Callback):
-    """Wall-clock seconds of every epoch, in ``self.seconds``."""
+    """Seconds of every epoch, in ``self.seconds``, on the chosen clock.
+
+    ``clock="wall"`` (default) measures elapsed time, which is what
+    parallel hardware shortens; ``clock="cpu"`` measures CPU time summed over
+    all threads of this process, i.e. the total work, which parallelism does
+    not reduce.
+    """
+
+    def __init__(self, clock: str = "wall"):
+        super().__init__()
+        self.clock = one_of("clock", clock, tuple(CLOCKS))
+        self.seconds: list[float] = []
 
     def on_train_begin(self, logs=None):
         self.seconds = []
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
+        self._start = CLOCKS[self.clock]()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
+        self.seconds.append(CLOCKS[self.clock]() - self._start)
 
     @property
     def mean(self) -> float:
-        """Mean seconds per epoch, leaving out the first (graph tracing) when possible."""
+        """Mean seconds per epoch, leaving out the first (graph tracing) when there are two or more."""
+        if not self.seconds:
+            raise RuntimeError("EpochTimer.mean: no epoch has been timed yet; pass the timer "
+                               "to model.fit(callbacks=[...]) first")
         steady = self.seconds[1:] or self.seconds
-        return sum(steady) / len(steady) if steady else float("nan")
+        return sum(steady) / len(steady)
+
+
+def split_validation(x, y, validation_fraction: float = 0.1, seed: int = 0):
+    """A shuffled hold-out split of training data: ``(x_fit, y_fit), (x_val, y_val)``.
+
+    The test set never serves as validation data: it is touched once, at the end.
+    """
+    validation_fraction = fraction("validation_fraction", validation_fraction, low_inclusive=False)
+    n = len(x)
+    if len(y) != n:
+        raise ValueError(f"x and y must have the same length, got {n} and {len(y)}")
+    n_val = max(1, int(round(n * validation_fraction)))
+    if n_val >= n:
+        raise ValueError(f"validation_fraction={validation_fraction} leaves no training data of {n} examples")
+    order = np.random.default_rng(seed).permutation(n)
+    fit, val = order[n_val:], order[:n_val]
+    return (x[fit], y[fit]), (x[val], y[val])
+
+
+def train_and_measure(model, data, epochs, batch_size=64, callbacks=(),
+                      validation_fraction=0.1, seed=0):
+    """Fit a compiled classifier on ``data`` (an ImageData) and measure it.
+
+    A ``validation_fraction`` of the training images is held out for the
+    curves; the test set is evaluated once, after training. Returns a dict:
+    ``parameters``, ``flops`` (multiply-adds per image), ``seconds_per_epoch``
+    (wall clock, mean after the first epoch), ``val_accuracy`` (last epoch),
+    ``test_accuracy`` and the Keras ``history``.
+    """
+    from .cnn import count_flops  # cnn imports this module; import at call time
+
+    epochs = positive_int("epochs", epochs)
+    batch_size = positive_int("batch_size", batch_size)
+    if not getattr(model, "compiled", False):
+        raise ValueError("model must be compiled first (builders return uncompiled logit models: "
+                         "compile with a from_logits=True loss and an accuracy metric)")
+    (x_fit, y_fit), (x_val, y_val) = split_validation(
+        data.x_train, data.y_train, validation_fraction, seed)
+    timer = EpochTimer()
+    history = model.fit(x_fit, y_fit, epochs=epochs, batch_size=batch_size,
+                        validation_data=(x_val, y_val), verbose=0,
+                        callbacks=[timer, *callbacks])
+    _, accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
+    return {"parameters": model.count_params(), "flops": count_flops(model),
+            "seconds_per_epoch": timer.mean,
+            "val_accuracy": float(history.history["val_accuracy"][-1]),
+            "test_accuracy": float(accuracy), "history": history}
