@@ -15,12 +15,16 @@ NOTEBOOKS = sorted(p for p in CHAPTERS.rglob("*.ipynb") if ".ipynb_checkpoints" 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 REPOSITORY = CONFIG["repository"]["url"]
 
+BRANCH = CONFIG["repository"]["branch"]
+# The Colab button opens a notebook from the repository and branch _config.yml names; the
+# setup cell installs the library from that same repository and branch, so the two match.
 SETUP_CELL = (
-    "# Setup: on Google Colab, install the course library (pinned); elsewhere do nothing.\n"
+    "# Setup: on Google Colab, install the course library from the repository and branch\n"
+    "# this notebook comes from, so notebook and library match; elsewhere do nothing.\n"
     "import sys\n"
     "\n"
     'if "google.colab" in sys.modules:\n'
-    '    %pip install --quiet "dlarch @ git+https://github.com/dlarch-book/deep-learning-architectures@v0.1.0"'
+    f'    %pip install --quiet "dlarch @ git+{REPOSITORY}@{BRANCH}"'
 )
 
 
@@ -113,12 +117,24 @@ def test_notebook_ends_with_takeaways_and_exercises(path):
     assert any("exercises" in h for h in headings), "no 'Exercises' heading"
 
 
-def test_setup_cell_installs_a_pinned_release_of_this_repository():
-    match = re.search(r'git\+(\S+?)@(\S+?)"', SETUP_CELL)
-    assert match, "the setup cell must install the library from git"
-    url, ref = match.groups()
+def setup_cell_target(cell: str) -> tuple[str, str]:
+    """The (repository URL, ref) a setup cell's ``%pip install`` line installs from."""
+    match = re.search(r'%pip install --quiet "dlarch @ git\+(\S+?)@([^"\s]+)"', cell)
+    assert match, "the setup cell must install dlarch from git: dlarch @ git+URL@REF"
+    return match.group(1), match.group(2)
+
+
+def test_setup_cell_installs_from_the_configured_repository_and_branch():
+    url, ref = setup_cell_target(SETUP_CELL)
     assert url == REPOSITORY, f"setup cell installs from {url}, _config.yml names {REPOSITORY}"
-    assert re.fullmatch(r"v\d+\.\d+\.\d+|[0-9a-f]{40}", ref), f"{ref!r} is not a tag or commit"
+    assert ref == BRANCH, f"setup cell installs ref {ref!r}, _config.yml names branch {BRANCH!r}"
+
+
+def test_every_notebook_installs_the_configured_ref():
+    stale = [nb_id(p) for p in NOTEBOOKS
+             if setup_cell_target(source(next(c for c in load(p)["cells"] if c["cell_type"] == "code")))
+             != (REPOSITORY, BRANCH)]
+    assert not stale, f"setup cells that install another repository or ref: {stale}"
 
 
 def test_citations_exist_in_bibliography():
