@@ -1,0 +1,48 @@
+"""Maintainer tooling: the check build's configuration and the bench's time limits."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_script(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+LIMITS = yaml.safe_load((ROOT / "time_limits.yml").read_text())
+
+
+def test_check_config_executes_only_intro_and_chapter_01_whatever_the_chapters():
+    site = load_script("check_site_config")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    chapters = ["00-intro", "01-neurons", "02-cnn", "20-future"]
+    out = site.check_config(config, chapters, LIMITS)
+    assert out["execute"]["execute_notebooks"] == "force"
+    assert out["execute"]["exclude_patterns"] == ["chapters/02-cnn/*.ipynb",
+                                                  "chapters/20-future/*.ipynb"]
+    assert "mystnb.glue" in out["sphinx"]["config"]["suppress_warnings"]
+    assert out["execute"]["timeout"] >= LIMITS["default_s"]
+
+
+def test_check_config_fails_loudly_on_a_missing_key():
+    site = load_script("check_site_config")
+    with pytest.raises(SystemExit, match="no key 'execute'"):
+        site.check_config({"sphinx": {"config": {}}}, ["00-intro"], LIMITS)
+
+
+def test_time_limits_name_existing_notebooks_and_bench_reads_them():
+    bench = load_script("bench")
+    for name, seconds in LIMITS["notebooks"].items():
+        assert (ROOT / name).exists(), f"time_limits.yml names a missing notebook {name}"
+        assert bench.time_limit(ROOT / name) == seconds
+    assert bench.time_limit(ROOT / "chapters/00-intro/01-what-is-deep-learning.ipynb") == \
+        LIMITS["default_s"]
