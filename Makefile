@@ -6,12 +6,13 @@ STAMP   := $(VENV)/.installed
 CHECK   := _build/check
 export PYTHONHASHSEED := 0
 
-.PHONY: book test unit nbval site site-check bench clean help
+.PHONY: book test unit nbval site site-check bench outputs strip clean help
 
 help:
 	@echo "make book   build the site with executed notebooks (book profile) into _build/html"
 	@echo "make test   library and structure tests, notebooks under nbval (smoke), site build + browser check"
 	@echo "make bench  run every notebook in the book profile; table of results and run times"
+	@echo "make outputs  re-run notebooks (smoke) and store the outputs of # NBVAL_CHECK_OUTPUT cells"
 
 # One environment for everything: exact pins, then the library (editable).
 $(STAMP): requirements.txt pyproject.toml
@@ -32,7 +33,8 @@ unit: $(STAMP)
 
 nbval: $(STAMP)
 	# Smoke numbers are meaningless as results: keep them out of _build/results.jsonl.
-	DLARCH_PROFILE=smoke DLARCH_RESULTS=$(CURDIR)/_build/smoke-results.jsonl $(BIN)/python -m pytest --nbval-lax --nbval-current-env -q chapters/
+	DLARCH_PROFILE=smoke DLARCH_RESULTS=$(CURDIR)/_build/smoke-results.jsonl $(BIN)/python -m pytest --nbval-lax --nbval-current-env \
+	    --nbval-sanitize-with nbval_sanitize.cfg -q chapters/
 
 # Site build with warnings as errors. Only the introduction and chapter 01 are
 # executed (smoke profile), so the browser check has real figures to look at;
@@ -47,6 +49,14 @@ site-check: site
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py $(NOTEBOOKS)
+
+# Outputs of cells marked # NBVAL_CHECK_OUTPUT are committed and compared by nbval;
+# after an intended change, refresh them (smoke profile, run twice) and review the diff.
+outputs: $(STAMP)
+	$(BIN)/python scripts/notebook_outputs.py refresh $(NOTEBOOKS)
+
+strip: $(STAMP)
+	$(BIN)/python scripts/notebook_outputs.py strip $(NOTEBOOKS)
 
 clean:
 	rm -rf _build

@@ -1,0 +1,118 @@
+"""Keep exactly the outputs nbval compares: those of cells marked ``# NBVAL_CHECK_OUTPUT``.
+
+    python scripts/notebook_outputs.py strip   [NOTEBOOK_OR_FOLDER ...]
+    python scripts/notebook_outputs.py refresh [NOTEBOOK_OR_FOLDER ...]
+
+``strip`` clears every output and execution count, except the outputs of
+marked cells. ``refresh`` runs each notebook twice in the smoke profile (as
+`make test` does), writes the outputs of its marked cells back into the file
+and strips the rest; a marked cell whose output differs between the two runs
+is reported and the command fails, since nbval would compare it flakily.
+Review the diff before committing: a changed output is a changed result.
+(nbstripout keeps outputs by a metadata flag, not by nbval's own marker; this
+script keys on the marker so there is one way to mark a cell.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+MARK = re.compile(r"^\s*#\s*NBVAL_CHECK_OUTPUT\b", re.M)
+
+
+def is_marked(cell) -> bool:
+    return cell.cell_type == "code" and bool(MARK.search(cell.source))
+
+
+def notebooks(args) -> list[Path]:
+    paths = [Path(a) for a in args] or [ROOT / "chapters"]
+    found = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        elif path.suffix == ".ipynb" and path.exists():
+            found.append(path)
+        else:
+            raise SystemExit(f"notebook_outputs: {path} is neither a notebook nor a folder")
+    return [p.resolve() for p in found]
+
+
+def kept(outputs) -> list:
+    """Outputs as stored: no execution counts, no transient metadata."""
+    result = []
+    for output in outputs:
+        output = nbformat.from_dict(dict(output))
+        if "execution_count" in output:
+            output["execution_count"] = None
+        result.append(output)
+    return result
+
+
+def strip(nb) -> None:
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        cell.execution_count = None
+        cell.outputs = kept(cell.outputs) if is_marked(cell) else []
+        for key in ("execution", "collapsed", "scrolled"):
+            cell.metadata.pop(key, None)
+
+
+def execute(path: Path) -> list:
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=900, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute(stderr=subprocess.DEVNULL)
+    return nb.cells
+
+
+def refresh(path: Path) -> list[str]:
+    """Run twice in the smoke profile, store marked outputs; return the flaky cells."""
+    first, second = execute(path), execute(path)
+    nb = nbformat.read(path, as_version=4)
+    flaky = []
+    for index, (cell, a, b) in enumerate(zip(nb.cells, first, second)):
+        if not is_marked(cell):
+            continue
+        if kept(a.outputs) != kept(b.outputs):
+            flaky.append(f"{path.relative_to(ROOT)} cell {index}")
+        cell.outputs = kept(a.outputs)
+    strip(nb)
+    nbformat.write(nb, path)
+    return flaky
+
+
+def main(argv) -> int:
+    if not argv or argv[0] not in ("strip", "refresh"):
+        raise SystemExit(__doc__)
+    command, paths = argv[0], notebooks(argv[1:])
+    if command == "strip":
+        for path in paths:
+            nb = nbformat.read(path, as_version=4)
+            strip(nb)
+            nbformat.write(nb, path)
+        return 0
+    os.environ.setdefault("DLARCH_PROFILE", "smoke")
+    os.environ.setdefault("DLARCH_RESULTS", str(ROOT / "_build" / "smoke-results.jsonl"))
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    flaky = []
+    for path in paths:
+        print(f"refresh: {path.relative_to(ROOT)}", flush=True)
+        flaky += refresh(path)
+    if flaky:
+        print("outputs differ between two runs (make them deterministic or unmark them):\n  "
+              + "\n  ".join(flaky))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
