@@ -10,6 +10,7 @@ from .dates import date_pairs, make_date_task
 from .fetch import ChecksumError, DataUnavailable, cache_dir, fetch, mirror_dir
 from .images import ImageData, load_digits, load_fashion_mnist, load_mnist
 from .imdb import SentimentData, load_imdb
+from .motifs import first_last_task, motif_task
 from .palindromes import make_palindrome_task
 from .registry import FILES
 from .sequences import (adding_problem, forecast_windows, majority_task, next_step_windows,
@@ -42,6 +43,7 @@ __all__ = [
     "DataUnavailable",
     "date_pairs",
     "fetch",
+    "first_last_task",
     "FILES",
     "forecast_windows",
     "ImageData",
@@ -58,6 +60,7 @@ __all__ = [
     "make_palindrome_task",
     "make_xor",
     "mirror_dir",
+    "motif_task",
     "next_step_windows",
     "Seq2SeqTask",
     "SentimentData",

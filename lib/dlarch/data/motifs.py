@@ -1,0 +1,71 @@
+"""Two binary sequence tasks that separate local patterns from long-range dependencies.
+
+* ``motif_task``: does the sequence contain a short motif (e.g. ``1 2 3``)
+  anywhere? The evidence is *local* — three neighbouring tokens — but may sit
+  at any position.
+* ``first_last_task``: is the first token equal to the last? The evidence is
+  two tokens ``length − 1`` steps apart, a *long-range* dependency.
+
+Both are deterministic given the seed, balanced (half positives), and
+documented as what they are: synthetic tasks for chapter 10's comparison.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._checks import positive_int
+
+
+def _contains(row: np.ndarray, motif: np.ndarray) -> bool:
+    k = len(motif)
+    windows = np.lib.stride_tricks.sliding_window_view(row, k)
+    return bool(np.any(np.all(windows == motif, axis=1)))
+
+
+def motif_task(n: int, length: int, *, vocab_size: int = 8, motif=(1, 2, 3), seed: int = 0):
+    """``n`` token sequences of ``length``; label 1 when ``motif`` occurs contiguously.
+
+    Positives get the motif written at a uniformly random position; negatives
+    are redrawn until they do not contain it. Returns ``(x int32 (n, length),
+    y int32 (n,))``.
+    """
+    n = positive_int("n", n)
+    vocab_size = positive_int("vocab_size", vocab_size, minimum=2)
+    motif = np.asarray(motif, dtype=np.int32)
+    if motif.ndim != 1 or motif.size < 1 or motif.min() < 0 or motif.max() >= vocab_size:
+        raise ValueError(f"motif must be a non-empty sequence of token ids in [0, {vocab_size}), "
+                         f"got {motif.tolist()!r}")
+    length = positive_int("length", length, minimum=len(motif))
+    rng = np.random.default_rng(seed)
+    x = np.empty((n, length), dtype=np.int32)
+    y = (np.arange(n) % 2).astype(np.int32)
+    rng.shuffle(y)
+    for i in range(n):
+        row = rng.integers(0, vocab_size, size=length, dtype=np.int32)
+        if y[i]:
+            start = int(rng.integers(0, length - len(motif) + 1))
+            row[start:start + len(motif)] = motif
+        else:
+            while _contains(row, motif):
+                row = rng.integers(0, vocab_size, size=length, dtype=np.int32)
+        x[i] = row
+    return x, y
+
+
+def first_last_task(n: int, length: int, *, vocab_size: int = 8, seed: int = 0):
+    """``n`` token sequences of ``length``; label 1 when the first token equals the last.
+
+    Returns ``(x int32 (n, length), y int32 (n,))``, half of them positive.
+    """
+    n = positive_int("n", n)
+    length = positive_int("length", length, minimum=2)
+    vocab_size = positive_int("vocab_size", vocab_size, minimum=2)
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, vocab_size, size=(n, length), dtype=np.int32)
+    y = (np.arange(n) % 2).astype(np.int32)
+    rng.shuffle(y)
+    # A negative's last token is any token but the first: shift by 1..vocab_size-1.
+    shift = rng.integers(1, vocab_size, size=n, dtype=np.int32)
+    x[:, -1] = np.where(y == 1, x[:, 0], (x[:, 0] + shift) % vocab_size)
+    return x, y
