@@ -326,3 +326,53 @@ def test_data_readme_lists_every_registered_file():
     missing = [key for key, entry in data.FILES.items()
                if entry.filename not in readme or entry.sha256 not in readme]
     assert not missing, f"data/README.md does not list (file name and sha256): {missing}"
+
+
+def _label_ordered_imdb(path, n_train=40, n_test=30, seed=0):
+    """A small imdb.npz in the real file's layout (ragged word-id lists, object arrays),
+    stored in label order: every negative review first, then every positive one."""
+    rng = np.random.default_rng(seed)
+
+    def reviews(n):
+        out = np.empty(n, dtype=object)
+        out[:] = [rng.integers(1, 60, size=rng.integers(3, 12)).tolist() for _ in range(n)]
+        return out
+
+    np.savez(path, x_train=reviews(n_train), y_train=np.repeat([0, 1], n_train // 2),
+             x_test=reviews(n_test), y_test=np.repeat([0, 1], n_test // 2))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_imdb_order_and_encoding_equal_keras_on_a_label_ordered_file(tmp_path, monkeypatch):
+    import keras
+    keras_imdb = importlib.import_module("keras.src.datasets.imdb")
+
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    digest = _label_ordered_imdb(mirror / "imdb.npz")
+    monkeypatch.setitem(data.FILES, "imdb", RemoteFile("imdb.npz", "http://127.0.0.1:9/i", digest))
+    monkeypatch.setenv("DLARCH_DATA_MIRROR", str(mirror))
+    # keras.datasets.imdb reads only through get_file; hand it the same fake file.
+    monkeypatch.setattr(keras_imdb, "get_file", lambda *a, **k: str(mirror / "imdb.npz"))
+
+    ours = data.load_imdb(num_words=100, maxlen=20)  # 100 keeps every id of the fake file
+    (kx_train, ky_train), (kx_test, ky_test) = keras.datasets.imdb.load_data(num_words=100)
+    assert ours.source == "mirror"
+    for x, y, k_x, k_y in [(ours.x_train, ours.y_train, kx_train, ky_train),
+                           (ours.x_test, ours.y_test, kx_test, ky_test)]:
+        np.testing.assert_array_equal(y, k_y)
+        assert 0 < y[: len(y) // 2].mean() < 1, "the first half is still one class"
+        for row, review in zip(x, k_x):  # same reviews, same order, same ids (last 20 kept)
+            assert row[row != 0].tolist() == list(review)[-20:]
+    # The out-of-vocabulary rule too: with num_words=40, ids ≥ 40 become 2 as in Keras.
+    (kx_train, _), (kx_test, _) = keras.datasets.imdb.load_data(num_words=40)
+    (x_train, _), (x_test, _) = data.imdb._read_keras_imdb(mirror / "imdb.npz", 40)
+    assert x_train == [list(r) for r in kx_train] and x_test == [list(r) for r in kx_test]
+
+
+def test_load_imdb_names_the_bad_argument():
+    with pytest.raises(ValueError, match=r"n_synthetic must be an integer ≥ 1, got -5"):
+        data.load_imdb(n_synthetic=-5)
+    with pytest.raises(ValueError, match=r"maxlen must be an integer ≥ 20, got 5"):
+        data.load_imdb(maxlen=5)
+    assert data.load_imdb(num_words=np.int64(1000), maxlen=np.int64(20), n_synthetic=np.int64(10)).x_train.shape == (10, 20)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _checks
 from .fetch import fetch
 
 PAD, START, OOV, INDEX_FROM = 0, 1, 2, 3
@@ -61,9 +62,9 @@ def synthetic_reviews(n: int, maxlen: int = 100, vocab_size: int = 2000, seed: i
 
     Returns (x (n, maxlen) int32, y (n,) int64).
     """
-    for label, value, low in (("n", n, 1), ("maxlen", maxlen, 20), ("vocab_size", vocab_size, 100)):
-        if not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{label} must be an integer ≥ {low}, got {value!r}")
+    n = _checks.positive_int("n", n)
+    maxlen = _checks.positive_int("maxlen", maxlen, minimum=20)
+    vocab_size = _checks.positive_int("vocab_size", vocab_size, minimum=100)
     rng = np.random.default_rng(seed)
     first = INDEX_FROM + 1
     not_id = first
@@ -89,21 +90,32 @@ def synthetic_reviews(n: int, maxlen: int = 100, vocab_size: int = 2000, seed: i
     return _pad(reviews, maxlen), y.astype("int64")
 
 
-def _read_keras_imdb(path, num_words: int):
-    """Word-id reviews from Keras's ``imdb.npz``, encoded as ``keras.datasets.imdb`` does.
+KERAS_IMDB_SEED = 113  # keras.datasets.imdb.load_data's default ``seed``
 
-    ``keras.datasets.imdb.load_data`` reads only from Keras's own cache folder and
-    refuses a path, so it cannot use a mirror copy; this applies its conventions
-    (1 = start, 2 = out of vocabulary, word ids offset by 3) to the verified file.
-    The file holds ragged lists, hence pickle; its sha256 was checked before this.
+
+def _read_keras_imdb(path, num_words: int):
+    """Word-id reviews from Keras's ``imdb.npz``, in the order and encoding of ``keras.datasets.imdb``.
+
+    ``keras.datasets.imdb.load_data`` reads only the file in Keras's own cache
+    folder, so it cannot use a mirror copy; this reproduces it on the verified
+    file: one ``np.random.RandomState(113)`` shuffles the training reviews, then
+    the test reviews (labels with them), then 1 = start, 2 = out of vocabulary
+    and word ids offset by 3. The file holds ragged lists, hence pickle; its
+    sha256 was checked before this.
     """
     with np.load(path, allow_pickle=True) as f:
-        splits = [(f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])]
+        raw = [(f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])]
+    rng = np.random.RandomState(KERAS_IMDB_SEED)  # one generator for both splits, as Keras
 
     def encode(review):
-        return [1] + [w + 3 if w + 3 < num_words else 2 for w in review]
+        return [START] + [w + INDEX_FROM if w + INDEX_FROM < num_words else OOV for w in review]
 
-    return [([encode(r) for r in x], np.asarray(y, dtype="int64")) for x, y in splits]
+    splits = []
+    for x, y in raw:
+        order = np.arange(len(x))
+        rng.shuffle(order)
+        splits.append(([encode(r) for r in x[order]], np.asarray(y, dtype="int64")[order]))
+    return splits
 
 
 def load_imdb(num_words: int = 10000, maxlen: int = 200, n_synthetic: int = 12500) -> SentimentData:
@@ -114,10 +126,9 @@ def load_imdb(num_words: int = 10000, maxlen: int = 200, n_synthetic: int = 1250
         maxlen: pad/truncate every review to this many ids (the last ones kept).
         n_synthetic: train and test size of the stand-in.
     """
-    if not isinstance(num_words, int) or num_words < 100:
-        raise ValueError(f"num_words must be an integer ≥ 100, got {num_words!r}")
-    if not isinstance(maxlen, int) or maxlen < 20:
-        raise ValueError(f"maxlen must be an integer ≥ 20, got {maxlen!r}")
+    num_words = _checks.positive_int("num_words", num_words, minimum=100)
+    maxlen = _checks.positive_int("maxlen", maxlen, minimum=20)
+    n_synthetic = _checks.positive_int("n_synthetic", n_synthetic)
     data = None
     fetched = fetch("imdb")  # cache, mirror or download, sha256-verified; None when unreachable
     if fetched is not None:
