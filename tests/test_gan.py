@@ -108,17 +108,61 @@ def test_one_fit_step_updates_both_players_and_reports_metrics():
     assert all(np.isfinite(v[0]) for v in history.history.values())
 
 
-def test_discriminator_step_alone_lowers_its_loss_on_fixed_samples():
-    """Only D moves if G's learning rate is 0: D's loss on the data must fall."""
-    keras.utils.set_random_seed(1)
+def _trainable(model):
+    return [np.array(w) for w in model.trainable_weights]
+
+
+def _fast_gan():
+    """Both learning rates large, so that any cross-update would show."""
+    keras.utils.set_random_seed(2)
     model = gan.GAN(gan.build_mlp_generator(latent_dim=3, hidden=8),
                     gan.build_mlp_discriminator(hidden=8), latent_dim=3)
-    model.compile(keras.optimizers.Adam(1e-2), keras.optimizers.SGD(0.0))
-    real = np.random.default_rng(0).normal(4.0, 0.5, size=(256, 1)).astype("float32")
-    g_before = _weights(model.generator)
-    history = model.fit(real, epochs=5, batch_size=64, verbose=0)
-    assert history.history["d_loss"][-1] < history.history["d_loss"][0]
-    assert all(np.allclose(a, b) for a, b in zip(g_before, _weights(model.generator)))
+    model.compile(keras.optimizers.Adam(0.1), keras.optimizers.Adam(0.1))
+    return model
+
+
+def test_generator_step_changes_only_the_generator():
+    model = _fast_gan()
+    g_before, d_before = _trainable(model.generator), _trainable(model.discriminator)
+    model.generator_step(16)
+    assert all(not np.allclose(a, b) for a, b in zip(g_before, _trainable(model.generator)))
+    assert all(np.array_equal(a, b) for a, b in zip(d_before, _trainable(model.discriminator)))
+
+
+def test_discriminator_step_changes_only_the_discriminator():
+    model = _fast_gan()
+    real = np.random.default_rng(0).normal(4.0, 0.5, size=(16, 1)).astype("float32")
+    g_before, d_before = _trainable(model.generator), _trainable(model.discriminator)
+    model.discriminator_step(real)
+    assert all(not np.allclose(a, b) for a, b in zip(d_before, _trainable(model.discriminator)))
+    assert all(np.array_equal(a, b) for a, b in zip(g_before, _trainable(model.generator)))
+
+
+def test_discriminator_steps_alone_lower_its_loss():
+    """With the generator never updated, D's own steps must lower D's loss."""
+    model = _fast_gan()
+    model.d_optimizer.learning_rate.assign(1e-2)
+    real = np.random.default_rng(0).normal(4.0, 0.5, size=(64, 1)).astype("float32")
+    losses = [float(model.discriminator_step(real)[0]) for _ in range(30)]
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])
+
+
+def test_gan_rejects_players_that_do_not_fit():
+    with pytest.raises(ValueError, match="discriminator expects inputs of shape"):
+        gan.GAN(gan.build_mlp_generator(latent_dim=3, output_dim=2),
+                gan.build_mlp_discriminator(input_dim=1), latent_dim=3)
+    two_logits = keras.Sequential([keras.Input((1,)), keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match="one logit"):
+        gan.GAN(gan.build_mlp_generator(latent_dim=3), two_logits, latent_dim=3)
+
+
+def test_make_dcgan_is_compiled_and_seeded():
+    a, b = gan.make_dcgan(latent_dim=8, seed=3), gan.make_dcgan(latent_dim=8, seed=3)
+    assert float(a.d_optimizer.learning_rate) == pytest.approx(2e-4)
+    assert float(a.g_optimizer.learning_rate) == pytest.approx(2e-3)
+    for x, y in zip(a.generator.weights + a.discriminator.weights,
+                    b.generator.weights + b.discriminator.weights):
+        np.testing.assert_array_equal(np.array(x), np.array(y))
 
 
 def test_gan_validates_arguments():
@@ -176,13 +220,13 @@ def test_gan_keras_round_trip(tmp_path):
 
 # ----------------------------------------------------------------------------- evaluation
 class _FixedClassifier:
-    """Stands in for a trained classifier: returns given probabilities."""
+    """Stands in for a trained classifier: returns given logits."""
 
-    def __init__(self, probs):
-        self.probs = np.asarray(probs, "float32")
+    def __init__(self, logits):
+        self.logits = np.asarray(logits, "float32")
 
     def predict(self, images, **kwargs):
-        return self.probs[: len(images)]
+        return self.logits[: len(images)]
 
 
 def test_sample_quality_counts_confident_samples_and_classes():
@@ -191,23 +235,24 @@ def test_sample_quality_counts_confident_samples_and_classes():
     probs[90:] = 0.1  # ... except 10 uniform (unconfident) rows
     probs[80:90] = 0.005
     probs[80:90, 3] = 0.955  # 10 confident "3"s
-    quality = gan.sample_quality(_FixedClassifier(probs), np.zeros((100, 28, 28, 1)))
+    logits = np.log(probs) + 3.0  # the judge outputs logits; softmax gives probs back
+    quality = gan.sample_quality(_FixedClassifier(logits), np.zeros((100, 28, 28, 1)))
     assert quality.confident_share == pytest.approx(0.9)
     assert quality.counts.tolist() == [80, 0, 0, 10, 0, 0, 0, 0, 0, 0]
     assert quality.classes_present == 2
     assert quality.largest_share == pytest.approx(80 / 90)
     # a class needs min_share of the samples to count as present
-    assert gan.sample_quality(_FixedClassifier(probs), np.zeros((100, 28, 28, 1)),
+    assert gan.sample_quality(_FixedClassifier(logits), np.zeros((100, 28, 28, 1)),
                               min_share=0.2).classes_present == 1
 
 
-def test_generate_is_seeded():
+def test_generate_samples_is_seeded():
     generator = gan.build_mlp_generator(latent_dim=3, hidden=4)
-    a, b = gan.generate(generator, 5, seed=3), gan.generate(generator, 5, seed=3)
+    a, b = gan.generate_samples(generator, 5, seed=3), gan.generate_samples(generator, 5, seed=3)
     np.testing.assert_array_equal(a, b)
     assert a.shape == (5, 1)
     with pytest.raises(ValueError):
-        gan.generate(generator, 0)
+        gan.generate_samples(generator, 0)
 
 
 @pytest.mark.parametrize("kwargs", [{"threshold": 1.0}, {"threshold": 0.0}, {"min_share": 1.5}])
@@ -217,6 +262,111 @@ def test_sample_quality_rejects_bad_arguments(kwargs):
         gan.sample_quality(_FixedClassifier(probs), np.zeros((4, 28, 28, 1)), **kwargs)
 
 
-def test_sample_quality_rejects_logits():
-    with pytest.raises(ValueError, match="softmax"):
-        gan.sample_quality(_FixedClassifier(np.full((4, 10), 3.0)), np.zeros((4, 28, 28, 1)))
+def test_sample_quality_applies_softmax_to_logits():
+    # logits (4, 0, 0, ...) give p = e^4 / (e^4 + 9) = 0.858 < 0.9: not confident;
+    # logits (6, 0, ...) give 0.978: confident. Probabilities passed as logits would never be.
+    logits = np.zeros((4, 10), "float32")
+    logits[:2, 2] = 4.0
+    logits[2:, 5] = 6.0
+    quality = gan.sample_quality(_FixedClassifier(logits), np.zeros((4, 28, 28, 1)))
+    assert quality.confident_share == pytest.approx(0.5)
+    assert quality.counts.tolist() == [0, 0, 0, 0, 0, 2, 0, 0, 0, 0]
+
+
+def test_sample_quality_rejects_wrong_output_shape():
+    with pytest.raises(ValueError, match="logits"):
+        gan.sample_quality(_FixedClassifier(np.zeros((4,))), np.zeros((4, 28, 28, 1)))
+
+
+# ----------------------------------------------------------------------------- the ring and trackers
+def test_ring_samples_cover_every_mode_and_a_collapsed_batch_does_not():
+    points = gan.ring_of_gaussians(4000, modes=8, radius=2.0, std=0.05, seed=0)
+    full = gan.mode_coverage(points)
+    assert full.modes_covered == 8 and full.high_quality_share > 0.98
+    # the same points, but only those nearest the first three centres
+    nearest = np.linalg.norm(points[:, None] - gan.ring_centres()[None], axis=2).argmin(axis=1)
+    collapsed = gan.mode_coverage(points[nearest < 3])
+    assert collapsed.modes_covered == 3 and collapsed.counts[3:].sum() == 0
+    # points between modes are near none of them
+    assert gan.mode_coverage(np.zeros((10, 2))).high_quality_share == 0.0
+
+
+def test_mode_coverage_counts_by_hand():
+    centres = gan.ring_centres(4, radius=1.0)  # (1,0), (0,1), (-1,0), (0,-1)
+    samples = np.array([[1.0, 0.0], [1.1, 0.0], [0.0, 1.05], [0.5, 0.5]])
+    coverage = gan.mode_coverage(samples, modes=4, radius=1.0, std=0.05, min_share=0.3)
+    np.testing.assert_allclose(centres[1], [0.0, 1.0], atol=1e-12)
+    # (1.1, 0) is 0.1 < 3 * 0.05 from (1, 0); (0.5, 0.5) is 0.71 from every centre
+    assert coverage.counts.tolist() == [2, 1, 0, 0]
+    assert coverage.modes_covered == 1  # 2/4 >= 0.3, 1/4 < 0.3
+    assert coverage.high_quality_share == pytest.approx(0.75)
+
+
+def test_sample_tracker_scores_at_chosen_epochs_and_the_last():
+    model = _small_gan()
+    tracker = gan.SampleTracker(lambda samples: samples.shape, every=2, n=7)
+    model.fit(np.ones((16, 1), "float32"), epochs=3, batch_size=16, verbose=0, callbacks=[tracker])
+    assert tracker.epochs == [2, 3] and tracker.scores == [(7, 1), (7, 1)]
+
+
+def test_plot_game_labels_both_panels():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    history = {"d_loss": [1.2, 1.3], "g_loss": [0.8, 0.7], "d_real": [0.6, 0.5], "d_fake": [0.4, 0.5]}
+    fig = gan.plot_game({"a": history, "b": history}, title="Two runs")
+    assert fig._suptitle.get_text() == "Two runs"
+    assert all(ax.get_title() and ax.get_xlabel() and ax.get_ylabel() for ax in fig.axes)
+    assert len(fig.axes[0].lines) == 2 * 2 + 2  # two runs x two losses + two equilibrium lines
+    assert len(gan.plot_game(history, title="one").axes[0].lines) == 4
+
+
+# ----------------------------------------------------------------------------- bad input
+_G, _D = gan.build_mlp_generator(latent_dim=2), gan.build_mlp_discriminator()
+BAD_CALLS = [
+    ("latent_dim", lambda v: gan.build_dcgan_generator(latent_dim=v), [0, -1, 2.5, np.nan, True, "8"]),
+    ("filters", lambda v: gan.build_dcgan_generator(filters=v), [1, 0, np.inf]),
+    ("filters", lambda v: gan.build_dcgan_discriminator(filters=v), [0, 1.5]),
+    ("dropout", lambda v: gan.build_dcgan_discriminator(dropout=v), [1.0, -0.1, np.nan]),
+    ("input_shape", lambda v: gan.build_dcgan_discriminator(input_shape=v), [(28, 28), (2, 2, 1), (28, -1, 1), 28]),
+    ("hidden", lambda v: gan.build_mlp_generator(hidden=v), [0, np.nan]),
+    ("output_dim", lambda v: gan.build_mlp_generator(output_dim=v), [0]),
+    ("input_dim", lambda v: gan.build_mlp_discriminator(input_dim=v), [True, 0]),
+    ("latent_dim", lambda v: gan.GAN(_G, _D, latent_dim=v), [3, 0, np.nan]),
+    ("seed", lambda v: gan.GAN(_G, _D, latent_dim=2, seed=v), [-1, 0.5, np.nan]),
+    ("d_learning_rate", lambda v: gan.make_dcgan(d_learning_rate=v), [0, -1e-3, np.nan, np.inf]),
+    ("g_learning_rate", lambda v: gan.make_dcgan(g_learning_rate=v), [0, np.nan]),
+    ("n", lambda v: gan.generate_samples(_G, v), [0, -3, 2.0, np.nan]),
+    ("seed", lambda v: gan.generate_samples(_G, 3, seed=v), [-1, np.nan]),
+    ("noise", lambda v: gan.SampleSnapshots(v, epochs=[1]), [np.zeros(3), [[np.nan, 0.0]]]),
+    ("every", lambda v: gan.SampleTracker(len, every=v), [0, np.nan]),
+    ("score", lambda v: gan.SampleTracker(v, every=1), [None, 3]),
+    ("threshold", lambda v: gan.sample_quality(_FixedClassifier(np.zeros((2, 10))), np.zeros((2, 4, 4, 1)), threshold=v),
+     [0.0, 1.0, np.nan]),
+    ("min_share", lambda v: gan.sample_quality(_FixedClassifier(np.zeros((2, 10))), np.zeros((2, 4, 4, 1)), min_share=v),
+     [1.5, -0.1, np.nan]),
+    ("modes", lambda v: gan.ring_of_gaussians(10, modes=v), [1, 0, np.nan]),
+    ("std", lambda v: gan.ring_of_gaussians(10, std=v), [0, -1.0, np.nan]),
+    ("radius", lambda v: gan.ring_centres(radius=v), [0, np.inf]),
+    ("samples", lambda v: gan.mode_coverage(v), [np.zeros((4, 3)), np.zeros(4)]),
+    ("steps", lambda v: gan.train_judge(np.zeros((4, 28, 28, 1)), np.zeros(4, int), steps=v), [0, np.nan]),
+    ("x", lambda v: gan.train_judge(v, np.zeros(4, int), steps=1), [np.zeros((4, 28, 28))]),
+]
+
+
+@pytest.mark.parametrize("name, call, value", [
+    (name, call, value) for name, call, values in BAD_CALLS for value in values])
+def test_bad_input_names_the_argument(name, call, value):
+    with pytest.raises(ValueError, match=name):
+        call(value)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: gan.build_dcgan_generator(latent_dim=np.int64(8), filters=np.int32(4)),
+    lambda: gan.build_dcgan_discriminator(filters=np.int64(4), dropout=np.float32(0.25)),
+    lambda: gan.generate_samples(_G, np.int64(3), seed=np.int64(1)),
+    lambda: gan.ring_of_gaussians(np.int64(5), std=np.float32(0.1), seed=np.uint8(2)),
+    lambda: gan.mode_coverage(np.zeros((3, 2)), min_share=np.float64(0.1)),
+])
+def test_numpy_scalars_are_accepted(call):
+    call()

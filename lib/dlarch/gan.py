@@ -4,8 +4,15 @@ A generator ``G`` maps noise ``z`` to samples, a discriminator ``D`` outputs
 the logit of "this sample is real"; they are trained against each other
 (Goodfellow et al. 2014). ``GAN`` plays that game inside ``fit`` through a
 custom ``train_step``; ``build_dcgan_generator`` / ``build_dcgan_discriminator``
-are a small DCGAN (Radford et al. 2016) for 28x28 digits;
-``sample_quality`` scores generated digits with a trained classifier.
+are a small DCGAN (Radford et al. 2016) for 28x28 digits and ``make_dcgan``
+the course's recipe around them. Evaluation: ``train_judge`` and
+``sample_quality`` score generated digits with a trained classifier,
+``ring_of_gaussians`` and ``mode_coverage`` make mode collapse measurable on
+the 2-D toy of Metz et al. (2017), and ``SampleTracker`` follows either score
+during training. ``plot_game`` draws the losses and beliefs of a run.
+
+Builders return uncompiled models. The discriminator outputs one *logit*
+per sample; the generator outputs samples (images in [0, 1], or points).
 """
 
 from __future__ import annotations
@@ -16,11 +23,14 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from dlarch import _checks
+from dlarch.training import epochs_for
 
-def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+
+def _check_flag(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 # --------------------------------------------------------------------------- losses
@@ -44,26 +54,32 @@ def generator_loss(fake_logits, non_saturating: bool = True):
             recommend; False minimises the minimax term ``log(1 - D(G(z)))`` =
             ``-softplus(logit)``, whose gradient vanishes when ``D`` wins.
     """
-    if not isinstance(non_saturating, bool):
-        raise ValueError(f"non_saturating must be True or False, got {non_saturating!r}")
+    _check_flag("non_saturating", non_saturating)
     if non_saturating:
         return ops.mean(ops.softplus(-fake_logits))
     return -ops.mean(ops.softplus(fake_logits))
 
 
 # --------------------------------------------------------------------------- players
+def _image_shape(input_shape) -> tuple:
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
+        raise ValueError(f"input_shape must be (height, width, channels), got {input_shape!r}")
+    shape = tuple(_checks.positive_int("input_shape", d) for d in input_shape)
+    if min(shape[:2]) < 4:
+        raise ValueError(f"input_shape must have height and width >= 4, got {input_shape!r}")
+    return shape
+
+
 def build_dcgan_generator(latent_dim: int = 64, filters: int = 64, name: str = "generator"):
-    """DCGAN generator (Radford et al. 2016) for 28x28x1 images in [0, 1].
+    """DCGAN generator (Radford et al. 2016) for 28x28x1 images in [0, 1]; uncompiled.
 
     ``z -> Dense -> 7x7xfilters -> Conv2DTranspose (14x14x filters/2) ->
     Conv2DTranspose (28x28x1, sigmoid)``, with batch normalisation and ReLU
     in between, as in the paper; the sigmoid (instead of the paper's tanh)
     keeps samples in the [0, 1] range of the course's images.
     """
-    latent_dim = _positive_int("latent_dim", latent_dim)
-    filters = _positive_int("filters", filters)
-    if filters < 2:
-        raise ValueError(f"filters must be at least 2 (the second block uses filters // 2), got {filters}")
+    latent_dim = _checks.positive_int("latent_dim", latent_dim)
+    filters = _checks.positive_int("filters", filters, minimum=2)  # the second block has filters // 2
     return keras.Sequential([
         keras.Input((latent_dim,)),
         layers.Dense(7 * 7 * filters, use_bias=False),
@@ -79,20 +95,20 @@ def build_dcgan_generator(latent_dim: int = 64, filters: int = 64, name: str = "
 
 def build_dcgan_discriminator(input_shape=(28, 28, 1), filters: int = 32, dropout: float = 0.3,
                               name: str = "discriminator"):
-    """DCGAN discriminator: two strided convolutions with LeakyReLU, one logit out.
+    """DCGAN discriminator: two strided convolutions with LeakyReLU; uncompiled, one LOGIT out.
 
     Strided convolutions replace pooling and LeakyReLU(0.2) replaces ReLU, as
     in Radford et al. (2016); the output is a logit (no sigmoid), which the
-    losses of this module expect.
+    losses of this module expect. Unlike the paper, it has no batch
+    normalisation: dropout before the logit regularises it instead (batch
+    statistics of all-real and all-generated batches let a batch-normalised
+    discriminator tell the batches apart by their statistics).
     """
-    filters = _positive_int("filters", filters)
-    if len(tuple(input_shape)) != 3 or any(int(d) < 4 for d in tuple(input_shape)[:2]):
-        raise ValueError(f"input_shape must be (height, width, channels) with sides >= 4, "
-                         f"got {input_shape!r}")
-    if not 0.0 <= float(dropout) < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    filters = _checks.positive_int("filters", filters)
+    input_shape = _image_shape(input_shape)
+    dropout = _checks.fraction("dropout", dropout)
     return keras.Sequential([
-        keras.Input(tuple(input_shape)),
+        keras.Input(input_shape),
         layers.Conv2D(filters, 4, strides=2, padding="same"),
         layers.LeakyReLU(0.2),
         layers.Conv2D(2 * filters, 4, strides=2, padding="same"),
@@ -105,10 +121,10 @@ def build_dcgan_discriminator(input_shape=(28, 28, 1), filters: int = 32, dropou
 
 def build_mlp_generator(latent_dim: int = 8, hidden: int = 32, output_dim: int = 1,
                         name: str = "generator"):
-    """A small MLP generator for the 1-D toy GAN: ``z -> hidden -> hidden -> x``."""
-    latent_dim = _positive_int("latent_dim", latent_dim)
-    hidden = _positive_int("hidden", hidden)
-    output_dim = _positive_int("output_dim", output_dim)
+    """A small MLP generator for the toy GANs: ``z -> hidden -> hidden -> x``; uncompiled."""
+    latent_dim = _checks.positive_int("latent_dim", latent_dim)
+    hidden = _checks.positive_int("hidden", hidden)
+    output_dim = _checks.positive_int("output_dim", output_dim)
     return keras.Sequential([
         keras.Input((latent_dim,)),
         layers.Dense(hidden, activation="relu"),
@@ -118,9 +134,9 @@ def build_mlp_generator(latent_dim: int = 8, hidden: int = 32, output_dim: int =
 
 
 def build_mlp_discriminator(input_dim: int = 1, hidden: int = 32, name: str = "discriminator"):
-    """A small MLP discriminator for the 1-D toy GAN, one logit out."""
-    input_dim = _positive_int("input_dim", input_dim)
-    hidden = _positive_int("hidden", hidden)
+    """A small MLP discriminator for the toy GANs; uncompiled, one LOGIT out."""
+    input_dim = _checks.positive_int("input_dim", input_dim)
+    hidden = _checks.positive_int("hidden", hidden)
     return keras.Sequential([
         keras.Input((input_dim,)),
         layers.Dense(hidden),
@@ -132,19 +148,43 @@ def build_mlp_discriminator(input_dim: int = 1, hidden: int = 32, name: str = "d
 
 
 # --------------------------------------------------------------------------- the game
+def _check_players(generator, discriminator, latent_dim: int) -> None:
+    """Players that cannot play together fail here, not later inside ``fit``."""
+    if not isinstance(generator, keras.Model) or not isinstance(discriminator, keras.Model):
+        raise ValueError("generator and discriminator must be keras.Model instances, got "
+                         f"{type(generator).__name__} and {type(discriminator).__name__}")
+    if not generator.inputs or not discriminator.inputs:
+        raise ValueError("generator and discriminator must be built models with known input shapes")
+    noise_shape = tuple(generator.input_shape)[1:]
+    if noise_shape != (latent_dim,):
+        raise ValueError(f"latent_dim={latent_dim} does not match the generator's input shape "
+                         f"{noise_shape}")
+    sample_shape = tuple(generator.output_shape)[1:]
+    seen_shape = tuple(discriminator.input_shape)[1:]
+    if sample_shape != seen_shape:
+        raise ValueError(f"the generator's samples have shape {sample_shape} but the discriminator "
+                         f"expects inputs of shape {seen_shape}")
+    logit_shape = tuple(discriminator.output_shape)[1:]
+    if logit_shape != (1,):
+        raise ValueError(f"the discriminator must output one logit per sample, shape (1,), "
+                         f"got {logit_shape}")
+
+
 @keras.saving.register_keras_serializable(package="dlarch")
 class GAN(keras.Model):
     """A generator and a discriminator trained against each other by ``fit``.
 
     Each ``train_step`` takes a batch of real samples and makes one update of
-    each player (Goodfellow et al. 2014, Algorithm 1 with k = 1): ``D``
-    descends ``discriminator_loss`` on the real batch and a fresh generated
-    batch, then ``G`` descends ``generator_loss`` on another generated batch.
-    It reports ``d_loss``, ``g_loss`` and the mean probabilities ``d_real`` =
-    D(x) and ``d_fake`` = D(G(z)), so callbacks and ``CompactProgress`` see
-    them like any metric. Calling the model on noise runs the generator.
+    each player (Goodfellow et al. 2014, Algorithm 1 with k = 1):
+    ``discriminator_step`` descends ``discriminator_loss`` on the real batch
+    and a fresh generated batch, then ``generator_step`` descends
+    ``generator_loss`` on another generated batch. Each step changes only its
+    own player's trainable weights (the generator's batch-norm statistics do
+    follow its forward pass in the discriminator step). ``fit`` reports
+    ``d_loss``, ``g_loss`` and the mean beliefs ``d_real`` = D(x) and
+    ``d_fake`` = D(G(z)). Calling the model on noise runs the generator.
 
-    The ``train_step`` uses ``tf.GradientTape``: training is TensorFlow-only
+    TensorFlow only: the two steps take gradients with ``tf.GradientTape``
     (the players themselves are plain Keras models and run on any backend).
     Saving keeps both players' weights, not the optimizers: call ``compile``
     again after ``keras.saving.load_model``.
@@ -158,17 +198,10 @@ class GAN(keras.Model):
 
     def __init__(self, generator, discriminator, latent_dim: int, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(generator, keras.Model) or not isinstance(discriminator, keras.Model):
-            raise ValueError("generator and discriminator must be keras.Model instances, got "
-                             f"{type(generator).__name__} and {type(discriminator).__name__}")
-        self.latent_dim = _positive_int("latent_dim", latent_dim)
-        expected = tuple(generator.input_shape)[1:] if generator.inputs else None
-        if expected is not None and expected != (self.latent_dim,):
-            raise ValueError(f"latent_dim={latent_dim} does not match the generator's input "
-                             f"shape {expected}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        self.generator, self.discriminator, self.seed = generator, discriminator, int(seed)
+        self.latent_dim = _checks.positive_int("latent_dim", latent_dim)
+        _check_players(generator, discriminator, self.latent_dim)
+        self.seed = _checks.non_negative_int("seed", seed)
+        self.generator, self.discriminator = generator, discriminator
         self.noise_seed = keras.random.SeedGenerator(self.seed)
         self.trackers = {name: keras.metrics.Mean(name=name)
                          for name in ("d_loss", "g_loss", "d_real", "d_fake")}
@@ -190,11 +223,9 @@ class GAN(keras.Model):
                 raise ValueError(f"{label} must be a keras optimizer instance, got {opt!r}")
         if d_optimizer is g_optimizer:
             raise ValueError("d_optimizer and g_optimizer must be two different optimizer instances")
-        if not isinstance(non_saturating, bool):
-            raise ValueError(f"non_saturating must be True or False, got {non_saturating!r}")
         super().compile(**kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
-        self.non_saturating = non_saturating
+        self.non_saturating = _check_flag("non_saturating", non_saturating)
 
     @property
     def metrics(self):
@@ -204,29 +235,34 @@ class GAN(keras.Model):
         """Standard normal noise ``(batch_size, latent_dim)`` from the training seed."""
         return keras.random.normal((batch_size, self.latent_dim), seed=self.noise_seed)
 
-    def train_step(self, data):
-        if keras.backend.backend() != "tensorflow":
-            raise RuntimeError(f"GAN.train_step needs the TensorFlow backend, not "
-                               f"{keras.backend.backend()!r}")
+    def discriminator_step(self, real):
+        """One update of D on ``real`` and as many generated samples; returns (loss, logits)."""
         import tensorflow as tf
 
-        real = data[0] if isinstance(data, (tuple, list)) else data
-        batch_size = ops.shape(real)[0]
-
         with tf.GradientTape() as tape:
-            fake = self.generator(self.noise(batch_size), training=True)
+            fake = self.generator(self.noise(ops.shape(real)[0]), training=True)
             real_logits = self.discriminator(real, training=True)
             fake_logits = self.discriminator(fake, training=True)
-            d_loss = discriminator_loss(real_logits, fake_logits)
-        d_weights = self.discriminator.trainable_weights
-        self.d_optimizer.apply(tape.gradient(d_loss, d_weights), d_weights)
+            loss = discriminator_loss(real_logits, fake_logits)
+        weights = self.discriminator.trainable_weights
+        self.d_optimizer.apply(tape.gradient(loss, weights), weights)
+        return loss, real_logits, fake_logits
+
+    def generator_step(self, batch_size):
+        """One update of G through the (fixed) D on ``batch_size`` fresh samples; returns the loss."""
+        import tensorflow as tf
 
         with tf.GradientTape() as tape:
             fake = self.generator(self.noise(batch_size), training=True)
-            g_loss = generator_loss(self.discriminator(fake, training=True), self.non_saturating)
-        g_weights = self.generator.trainable_weights
-        self.g_optimizer.apply(tape.gradient(g_loss, g_weights), g_weights)
+            loss = generator_loss(self.discriminator(fake, training=True), self.non_saturating)
+        weights = self.generator.trainable_weights
+        self.g_optimizer.apply(tape.gradient(loss, weights), weights)
+        return loss
 
+    def train_step(self, data):
+        real = data[0] if isinstance(data, (tuple, list)) else data
+        d_loss, real_logits, fake_logits = self.discriminator_step(real)
+        g_loss = self.generator_step(ops.shape(real)[0])
         for name, value in (("d_loss", d_loss), ("g_loss", g_loss),
                             ("d_real", ops.mean(ops.sigmoid(real_logits))),
                             ("d_fake", ops.mean(ops.sigmoid(fake_logits)))):
@@ -254,14 +290,40 @@ class GAN(keras.Model):
         return {}
 
 
-def generate(generator, n: int, seed: int = 0):
-    """``n`` samples of ``generator`` from seeded standard normal noise, as NumPy."""
-    n = _positive_int("n", n)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+def make_dcgan(d_learning_rate: float = 2e-4, g_learning_rate: float = 2e-3, *,
+               latent_dim: int = 64, generator_filters: int = 64, discriminator_filters: int = 32,
+               dropout: float = 0.3, seed: int = 0) -> GAN:
+    """The course's DCGAN recipe for 28x28 digits, compiled and ready for ``fit``.
+
+    Players from :func:`build_dcgan_generator` and
+    :func:`build_dcgan_discriminator` initialised from ``seed`` (so runs that
+    differ only in their learning rates start from the same weights), Adam
+    with ``beta_1 = 0.5`` for each player (Radford et al. 2016), the
+    non-saturating generator loss.
+    """
+    d_learning_rate = _checks.positive_float("d_learning_rate", d_learning_rate)
+    g_learning_rate = _checks.positive_float("g_learning_rate", g_learning_rate)
+    seed = _checks.non_negative_int("seed", seed)
+    keras.utils.set_random_seed(seed)
+    model = GAN(build_dcgan_generator(latent_dim, filters=generator_filters),
+                build_dcgan_discriminator(filters=discriminator_filters, dropout=dropout),
+                latent_dim, seed=seed)
+    model.compile(d_optimizer=keras.optimizers.Adam(d_learning_rate, beta_1=0.5),
+                  g_optimizer=keras.optimizers.Adam(g_learning_rate, beta_1=0.5))
+    return model
+
+
+def generate_samples(generator, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` samples of a GAN ``generator`` from seeded standard normal noise, as NumPy."""
+    n = _checks.positive_int("n", n)
+    seed = _checks.non_negative_int("seed", seed)
     latent_dim = generator.input_shape[-1]
     noise = np.random.default_rng(seed).standard_normal((n, latent_dim)).astype("float32")
     return np.asarray(generator.predict(noise, batch_size=256, verbose=0))
+
+
+def _generator_of(model):
+    return model.generator if isinstance(model, GAN) else model
 
 
 class SampleSnapshots(keras.callbacks.Callback):
@@ -277,22 +339,107 @@ class SampleSnapshots(keras.callbacks.Callback):
 
     def __init__(self, noise, epochs):
         super().__init__()
-        self.noise = np.asarray(noise, dtype="float32")
-        if self.noise.ndim != 2 or len(self.noise) == 0:
-            raise ValueError(f"noise must be a non-empty (n, latent_dim) array, got shape "
+        self.noise = _checks.array("noise", noise, ndim=2, dtype="float32", finite=True)
+        if len(self.noise) == 0:
+            raise ValueError("noise must hold at least one noise vector, got shape "
                              f"{self.noise.shape}")
-        self.epochs = sorted({_positive_int("each epoch", e) for e in epochs})
+        self.epochs = sorted({_checks.positive_int("each epoch", e) for e in epochs})
         if not self.epochs:
             raise ValueError("epochs must name at least one epoch")
         self.snapshots = {}
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch + 1 in self.epochs:
-            generator = self.model.generator if isinstance(self.model, GAN) else self.model
-            self.snapshots[epoch + 1] = np.asarray(generator(self.noise, training=False))
+            self.snapshots[epoch + 1] = np.asarray(_generator_of(self.model)(self.noise, training=False))
 
 
-# --------------------------------------------------------------------------- evaluation
+class SampleTracker(keras.callbacks.Callback):
+    """Score ``n`` generator samples every ``every`` epochs and after the last one.
+
+    ``score`` maps a NumPy batch of samples to anything (a
+    :class:`SampleQuality`, a :class:`ModeCoverage`, a number); the results
+    are in ``scores``, the 1-based epochs in ``epochs``. The noise comes from
+    ``seed``, the same at every epoch.
+    """
+
+    def __init__(self, score, every: int, n: int = 1000, seed: int = 1):
+        super().__init__()
+        if not callable(score):
+            raise ValueError(f"score must be a callable taking a batch of samples, got {score!r}")
+        self.score = score
+        self.every = _checks.positive_int("every", every)
+        self.n = _checks.positive_int("n", n)
+        self.seed = _checks.non_negative_int("seed", seed)
+        self.epochs, self.scores = [], []
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = epoch + 1
+        if done % self.every == 0 or done == self.params.get("epochs"):
+            self.epochs.append(done)
+            self.scores.append(self.score(generate_samples(_generator_of(self.model), self.n,
+                                                           seed=self.seed)))
+
+
+def plot_game(histories, *, title: str):
+    """Losses (left) and the discriminator's mean beliefs (right) of one or more GAN runs.
+
+    ``histories`` is a History (or its dict) or ``label -> History``. Dotted
+    lines mark the equilibrium: ``L_D = 2 log 2``, ``L_G = log 2``, ``D = 1/2``.
+    """
+    import matplotlib.pyplot as plt
+
+    from dlarch.training import history_frame
+
+    if not isinstance(histories, dict) or "d_loss" in histories:
+        histories = {"": histories}
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
+    for i, (label, history) in enumerate(histories.items()):
+        frame = history_frame(history)
+        prefix = f"{label}: " if label else ""
+        ax1.plot(frame.index, frame["d_loss"], color=f"C{i}", label=f"{prefix}$L_D$")
+        ax1.plot(frame.index, frame["g_loss"], color=f"C{i}", ls="--", label=f"{prefix}$L_G$")
+        ax2.plot(frame.index, frame["d_real"], color=f"C{i}", ls="--", label=f"{prefix}D(x), real")
+        ax2.plot(frame.index, frame["d_fake"], color=f"C{i}", label=f"{prefix}D(G(z)), generated")
+    ax1.axhline(np.log(4), color="0.5", ls=":", lw=1, label="2 log 2 ($L_D$ at equilibrium)")
+    ax1.axhline(np.log(2), color="0.7", ls=":", lw=1, label="log 2 ($L_G$ at equilibrium)")
+    ax2.axhline(0.5, color="0.5", ls=":", lw=1, label="1/2")
+    ax1.set(title="Losses of the two players", xlabel="epoch", ylabel="loss")
+    ax2.set(title="Discriminator's mean belief 'real'", xlabel="epoch", ylabel="probability",
+            ylim=(0, 1))
+    for ax in (ax1, ax2):
+        ax.legend(frameon=False, fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- evaluation: digits
+def train_judge(x, y, *, steps: int, batch_size: int = 64, seed: int = 0):
+    """LeNet-5 (``dlarch.cnn.build_lenet5``) trained for about ``steps`` updates: the judge.
+
+    Compiled with Adam and sparse categorical cross-entropy on its logits
+    (``from_logits=True``); returns the trained model, which outputs logits.
+    """
+    from dlarch.cnn import build_lenet5
+    from dlarch.training import CompactProgress
+
+    x = _checks.array("x", x, ndim=4, dtype="float32")
+    y = _checks.array("y", y, ndim=1)
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(f"x and y must hold the same non-zero number of examples, got {len(x)} "
+                         f"and {len(y)}")
+    batch_size = _checks.positive_int("batch_size", batch_size)
+    epochs = epochs_for(_checks.positive_int("steps", steps), len(x), batch_size)
+    keras.utils.set_random_seed(_checks.non_negative_int("seed", seed))
+    judge = build_lenet5(input_shape=x.shape[1:], num_classes=int(y.max()) + 1)
+    judge.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    judge.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0,
+              callbacks=[CompactProgress(every=max(1, epochs // 3))])
+    return judge
+
+
 @dataclass(frozen=True)
 class SampleQuality:
     """What a digit classifier says about a batch of samples.
@@ -318,31 +465,92 @@ class SampleQuality:
 
 
 def sample_quality(classifier, images, threshold: float = 0.9, min_share: float = 0.01):
-    """Score samples with a trained classifier (softmax outputs).
+    """Score samples with a trained classifier that outputs LOGITS (softmax applied here).
 
     A sample counts as *confident* when its top probability is above
     ``threshold``; a class is *present* when at least ``min_share`` of the
     samples are confidently given to it (1% = 10 of 1,000: one stray sample
     does not make a class present). Returns a :class:`SampleQuality`.
     """
-    images = np.asarray(images)
+    images = _checks.array("images", images)
     if images.ndim < 2 or len(images) == 0:
         raise ValueError(f"images must be a non-empty batch, got shape {images.shape}")
-    if not 0.0 < float(threshold) < 1.0:
-        raise ValueError(f"threshold must be in (0, 1), got {threshold!r}")
-    if not 0.0 <= float(min_share) < 1.0:
-        raise ValueError(f"min_share must be in [0, 1), got {min_share!r}")
-    probs = np.asarray(classifier.predict(images, batch_size=256, verbose=0))
-    if probs.ndim != 2 or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-3):
-        raise ValueError("classifier must output class probabilities (softmax), one row per image")
+    threshold = _checks.fraction("threshold", threshold, low_inclusive=False)
+    min_share = _checks.fraction("min_share", min_share)
+    logits = np.asarray(classifier.predict(images, batch_size=256, verbose=0), dtype="float64")
+    if logits.ndim != 2 or len(logits) != len(images):
+        raise ValueError(f"classifier must output one row of class logits per image, got shape "
+                         f"{logits.shape} for {len(images)} images")
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
     confident = probs.max(axis=1) > threshold
     counts = np.bincount(probs.argmax(axis=1)[confident], minlength=probs.shape[1])
     n = len(images)
     return SampleQuality(
         n=n,
-        threshold=float(threshold),
+        threshold=threshold,
         confident_share=float(confident.mean()),
         counts=counts,
         classes_present=int((counts >= max(1, min_share * n)).sum()),
         largest_share=float(counts.max() / max(1, counts.sum())),
     )
+
+
+# --------------------------------------------------------------------------- evaluation: the ring
+def ring_centres(modes: int = 8, radius: float = 2.0) -> np.ndarray:
+    """The ``modes`` centres, evenly spaced on a circle of ``radius``: shape ``(modes, 2)``."""
+    modes = _checks.positive_int("modes", modes, minimum=2)
+    radius = _checks.positive_float("radius", radius)
+    angles = 2 * np.pi * np.arange(modes) / modes
+    return radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
+def ring_of_gaussians(n: int, *, modes: int = 8, radius: float = 2.0, std: float = 0.05,
+                      seed: int = 0) -> np.ndarray:
+    """``n`` points from an equal mixture of Gaussians on a ring, float32 ``(n, 2)``.
+
+    The toy distribution on which Metz et al. (2017) show GAN mode collapse:
+    each mode is an isotropic Gaussian of standard deviation ``std``.
+    """
+    n = _checks.positive_int("n", n)
+    std = _checks.positive_float("std", std)
+    centres = ring_centres(modes, radius)
+    rng = np.random.default_rng(_checks.non_negative_int("seed", seed))
+    points = centres[rng.integers(0, len(centres), n)] + std * rng.standard_normal((n, 2))
+    return points.astype("float32")
+
+
+@dataclass(frozen=True)
+class ModeCoverage:
+    """Which modes of the ring a batch of samples covers.
+
+    ``counts``: samples within three standard deviations of each centre (the
+    "high-quality" samples of Metz et al. 2017); ``modes_covered``: modes
+    holding at least ``min_share`` of all samples; ``high_quality_share``: the
+    share of samples near some centre.
+    """
+
+    n: int
+    counts: np.ndarray
+    modes_covered: int
+    high_quality_share: float
+
+    def line(self) -> str:
+        return (f"{self.modes_covered}/{len(self.counts)} modes covered, "
+                f"{self.high_quality_share:.1%} of {self.n} samples within 3 std of a mode")
+
+
+def mode_coverage(samples, *, modes: int = 8, radius: float = 2.0, std: float = 0.05,
+                  min_share: float = 0.01) -> ModeCoverage:
+    """Count the ring's modes that ``samples`` ``(n, 2)`` cover (see :class:`ModeCoverage`)."""
+    samples = _checks.array("samples", samples, ndim=2, dtype="float64")
+    if samples.shape[1] != 2 or len(samples) == 0:
+        raise ValueError(f"samples must be a non-empty (n, 2) array, got shape {samples.shape}")
+    std = _checks.positive_float("std", std)
+    min_share = _checks.fraction("min_share", min_share)
+    distances = np.linalg.norm(samples[:, None, :] - ring_centres(modes, radius)[None], axis=2)
+    near = distances.min(axis=1) < 3 * std  # NaN samples are near nothing
+    counts = np.bincount(distances.argmin(axis=1)[near], minlength=distances.shape[1])
+    return ModeCoverage(n=len(samples), counts=counts,
+                        modes_covered=int((counts >= max(1, min_share * len(samples))).sum()),
+                        high_quality_share=float(near.mean()))
