@@ -5,7 +5,13 @@ The three cells are written with ``keras.ops`` and plug into
 own cells (``kernel``, ``recurrent_kernel``, ``bias``; gates concatenated in
 Keras's order), so ``keras_layer.cell.set_weights(cell.get_weights())``
 copies a from-scratch cell into ``keras.layers.SimpleRNN`` / ``LSTM`` /
-``GRU`` and the tests can prove they compute the same numbers.
+``GRU`` and :func:`compare_with_keras` can prove they compute the same
+numbers and the same gradients.
+
+The functions that differentiate (``compare_with_keras``,
+``input_gradient_norms``, ``bptt_jacobians``, ``train_recording_gradients``)
+use ``tf.GradientTape`` and need the TensorFlow backend, the course's backend;
+Keras 3 has no backend-neutral tape.
 """
 
 from __future__ import annotations
@@ -14,15 +20,11 @@ import keras
 import numpy as np
 from keras import ops
 
-KINDS = ("simple", "lstm", "gru")
+from dlarch import _checks
+
+CELL_KINDS = ("simple", "lstm", "gru")
 KERAS_LAYERS = {"simple": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM,
                 "gru": keras.layers.GRU}
-
-
-def _check_units(units) -> int:
-    if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units < 1:
-        raise ValueError(f"units must be a positive integer, got {units!r}")
-    return int(units)
 
 
 class _Cell(keras.layers.Layer):
@@ -32,7 +34,7 @@ class _Cell(keras.layers.Layer):
 
     def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
-        self.units = _check_units(units)
+        self.units = _checks.positive_int("units", units)
 
     def _bias_initializer(self):
         return "zeros"
@@ -135,9 +137,9 @@ class GRUCell(_Cell):
 
     def __init__(self, units, reset_after=True, **kwargs):
         super().__init__(units, **kwargs)
-        if not isinstance(reset_after, bool):
+        if not isinstance(reset_after, (bool, np.bool_)):
             raise ValueError(f"reset_after must be True or False, got {reset_after!r}")
-        self.reset_after = reset_after
+        self.reset_after = bool(reset_after)
 
     @property
     def state_size(self):
@@ -175,12 +177,6 @@ class GRUCell(_Cell):
 CELLS = {"simple": SimpleRNNCell, "lstm": LSTMCell, "gru": GRUCell}
 
 
-def _check_kind(kind) -> str:
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    return kind
-
-
 def recurrent_layer(kind: str, units: int, *, scratch: bool = False, **kwargs):
     """A recurrent layer of ``kind`` ("simple", "lstm" or "gru").
 
@@ -188,8 +184,8 @@ def recurrent_layer(kind: str, units: int, *, scratch: bool = False, **kwargs):
     otherwise the Keras layer is returned. Extra keyword arguments
     (``return_sequences``, ``name``, ...) go to the layer.
     """
-    _check_kind(kind)
-    _check_units(units)
+    kind = _checks.one_of("kind", kind, CELL_KINDS)
+    units = _checks.positive_int("units", units)
     if scratch:
         return keras.layers.RNN(CELLS[kind](units), **kwargs)
     return KERAS_LAYERS[kind](units, **kwargs)
@@ -197,10 +193,14 @@ def recurrent_layer(kind: str, units: int, *, scratch: bool = False, **kwargs):
 
 def sequence_regressor(kind: str, units: int, length: int, features: int, outputs: int = 1,
                        *, name: str | None = None) -> keras.Model:
-    """Input (length, features) -> one recurrent layer -> Dense(outputs) on the last state."""
-    for label, value in (("length", length), ("features", features), ("outputs", outputs)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{label} must be a positive integer, got {value!r}")
+    """Input (length, features) -> one recurrent layer -> Dense(outputs) on the last state.
+
+    Returns an uncompiled model whose outputs are raw, unsquashed numbers
+    (regression values, or logits if a notebook trains it as a classifier).
+    """
+    length = _checks.positive_int("length", length)
+    features = _checks.positive_int("features", features)
+    outputs = _checks.positive_int("outputs", outputs)
     return keras.Sequential([
         keras.Input((length, features)),
         recurrent_layer(kind, units),
@@ -208,14 +208,61 @@ def sequence_regressor(kind: str, units: int, length: int, features: int, output
     ], name=name or f"{kind}_{units}")
 
 
-def _require_tensorflow(what: str):
-    if keras.backend.backend() != "tensorflow":
-        raise NotImplementedError(
-            f"{what} uses tf.GradientTape and needs the TensorFlow backend; "
-            f"the active Keras backend is {keras.backend.backend()!r}")
+def randomize_weights(layer, seed: int, scale: float = 0.5) -> None:
+    """Overwrite every weight of ``layer`` (biases included) with N(0, scale²) draws.
+
+    Equality tests must not rely on the default initialisation: its biases are
+    zero (the LSTM forget bias one), and a bias added in the wrong place then
+    changes nothing.
+    """
+    seed = _checks.non_negative_int("seed", seed)
+    scale = _checks.positive_float("scale", scale)
+    rng = np.random.default_rng(seed)
+    for variable in layer.weights:
+        variable.assign(rng.normal(scale=scale, size=tuple(variable.shape)).astype("float32"))
+
+
+def _state_list(states):
+    return list(states) if isinstance(states, (list, tuple)) else [states]
+
+
+def compare_with_keras(scratch, reference, x, initial_state, *, seed: int = 0,
+                       copy_weights: bool = True) -> dict:
+    """Largest absolute differences between two recurrent layers, forward and backward.
+
+    Copies the weights of ``scratch`` (a ``keras.layers.RNN`` around one of this
+    module's cells) into ``reference`` (the Keras layer; ``copy_weights=False``
+    leaves both as they are, to test that a difference is caught), runs both on ``x``
+    from ``initial_state`` and differentiates the same random projection of
+    their outputs. Returns ``{"output": .., "d/d kernel": .., ...}``: one entry
+    for the output and one for the gradient of every weight, of the input and
+    of every initial state. TensorFlow backend only (``tf.GradientTape``).
+    """
     import tensorflow as tf
 
-    return tf
+    x = tf.constant(_checks.array("x", x, ndim=3, dtype="float32", finite=True))
+    states = [tf.constant(_checks.array("initial_state", s, ndim=2, dtype="float32", finite=True))
+              for s in _state_list(initial_state)]
+    out_shape = tuple(scratch(x, initial_state=states).shape)
+    reference(x, initial_state=states)   # builds the weights before they are copied
+    if copy_weights:
+        reference.cell.set_weights(scratch.cell.get_weights())
+    projection = tf.constant(np.random.default_rng(seed).normal(size=out_shape), "float32")
+    results = {}
+    for tag, layer in (("scratch", scratch), ("reference", reference)):
+        with tf.GradientTape() as tape:
+            tape.watch([x, *states])
+            out = layer(x, initial_state=states)
+            loss = tf.reduce_sum(out * projection)
+        sources = {f"d/d {v.name}": v for v in layer.cell.trainable_weights}
+        sources.update({"d/d x": x, **{f"d/d initial_state[{i}]": s for i, s in enumerate(states)}})
+        grads = tape.gradient(loss, list(sources.values()))
+        results[tag] = {"output": out.numpy(),
+                        **{name: g.numpy() for name, g in zip(sources, grads)}}
+    mine, theirs = results["scratch"], results["reference"]
+    if mine.keys() != theirs.keys():
+        raise ValueError(f"the two layers hold different weights: {sorted(mine)} vs {sorted(theirs)}")
+    return {name: float(np.abs(mine[name] - theirs[name]).max()) for name in mine}
 
 
 def input_gradient_norms(fn, x) -> np.ndarray:
@@ -225,24 +272,61 @@ def input_gradient_norms(fn, x) -> np.ndarray:
     before the end: entry ``k`` of the result is the gradient norm at
     distance ``k`` from the last step (k = 0 is the last input). Vanishing
     gradients show up as a fast decay with k, exploding ones as growth
-    (Pascanu et al. 2013). TensorFlow backend only.
+    (Pascanu et al. 2013). TensorFlow backend only (``tf.GradientTape``).
 
     Args:
         fn: a recurrent layer, a model, or a function of x returning a loss
             (e.g. ``lambda x: keras.losses.mean_squared_error(y, model(x))``).
         x: inputs of shape (batch, T, d).
     """
-    tf = _require_tensorflow("input_gradient_norms")
-    x = np.asarray(x, dtype="float32")
-    if x.ndim != 3:
-        raise ValueError(f"x must have shape (batch, time, features), got {x.shape}")
-    x = tf.constant(x)
+    import tensorflow as tf
+
+    x = tf.constant(_checks.array("x", x, ndim=3, dtype="float32", finite=True))
     with tf.GradientTape() as tape:
         tape.watch(x)
         total = tf.reduce_sum(fn(x))
     grads = tape.gradient(total, x)  # (batch, T, d)
     norms = tf.reduce_mean(tf.norm(grads, axis=-1), axis=0).numpy()
     return norms[::-1]
+
+
+def simple_rnn_states(x, kernel, recurrent_kernel, bias) -> np.ndarray:
+    """Hidden states h_1..h_T of h_t = tanh(x_t W + h_{t-1} U + b), h_0 = 0, in NumPy.
+
+    ``x`` has shape (T, d) (one sequence); returns shape (T, units).
+    """
+    x = _checks.array("x", x, ndim=2, dtype="float64", finite=True)
+    w = _checks.array("kernel", kernel, ndim=2, dtype="float64", finite=True)
+    u = _checks.array("recurrent_kernel", recurrent_kernel, ndim=2, dtype="float64", finite=True)
+    b = _checks.array("bias", bias, ndim=1, dtype="float64", finite=True)
+    if w.shape[0] != x.shape[1] or u.shape != (w.shape[1], w.shape[1]) or b.shape != (w.shape[1],):
+        raise ValueError(f"shapes do not fit: x {x.shape}, kernel {w.shape}, "
+                         f"recurrent_kernel {u.shape}, bias {b.shape}")
+    h, states = np.zeros(w.shape[1]), []
+    for x_t in x:
+        h = np.tanh(x_t @ w + h @ u + b)
+        states.append(h)
+    return np.stack(states)
+
+
+def bptt_jacobian(states, recurrent_kernel, t: int) -> np.ndarray:
+    """∂h_T/∂h_t of a simple RNN by the chain rule: ∏_{k=t+1}^{T} diag(1 − h_k²) Uᵀ.
+
+    ``states`` are h_1..h_T from :func:`simple_rnn_states` (row ``k - 1`` holds
+    h_k) and ``t`` counts from 1. Entry (i, j) of the result is ∂h_T[i]/∂h_t[j],
+    the layout of ``tape.jacobian(h_T, h_t)``. With row vectors,
+    h_k = tanh(x_k W + h_{k-1} U + b) gives ∂h_k/∂h_{k-1} = diag(1 − h_k²) Uᵀ.
+    """
+    states = _checks.array("states", states, ndim=2, dtype="float64", finite=True)
+    u = _checks.array("recurrent_kernel", recurrent_kernel, ndim=2, dtype="float64", finite=True)
+    length = len(states)
+    t = _checks.positive_int("t", t)
+    if t > length:
+        raise ValueError(f"t must be at most the sequence length {length}, got {t}")
+    jacobian = np.eye(u.shape[0])
+    for k in range(t + 1, length + 1):   # multiply the newest step on the left
+        jacobian = np.diag(1.0 - states[k - 1] ** 2) @ u.T @ jacobian
+    return jacobian
 
 
 def clip_by_global_norm(grads, threshold: float):
@@ -252,8 +336,7 @@ def clip_by_global_norm(grads, threshold: float):
     before clipping). Same result as ``tf.clip_by_global_norm`` and Keras's
     ``global_clipnorm`` optimizer argument.
     """
-    if not threshold > 0:
-        raise ValueError(f"threshold must be positive, got {threshold!r}")
+    threshold = _checks.positive_float("threshold", threshold)
     norm = ops.sqrt(sum(ops.sum(ops.square(g)) for g in grads))
     scale = ops.minimum(1.0, threshold / ops.maximum(norm, 1e-12))
     return [g * scale for g in grads], norm
@@ -263,20 +346,31 @@ def train_recording_gradients(model, x, y, *, steps: int, batch_size: int, learn
                               clip: float | None = None, seed: int = 0) -> dict:
     """Plain SGD on mean squared error, recording loss and gradient norm at every step.
 
-    A short hand-written loop (TensorFlow backend) so the gradient norm
-    before clipping is visible; ``clip`` applies :func:`clip_by_global_norm`.
-    Returns ``{"loss": [...], "grad_norm": [...]}``.
+    A short hand-written loop so the gradient norm before clipping is
+    visible; ``clip`` applies :func:`clip_by_global_norm`. Targets of shape
+    (n,) are read as (n, 1). Returns ``{"loss": [...], "grad_norm": [...]}``.
+    TensorFlow backend only (``tf.GradientTape``).
     """
-    tf = _require_tensorflow("train_recording_gradients")
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    if not isinstance(batch_size, int) or not 1 <= batch_size <= len(x):
-        raise ValueError(f"batch_size must be an integer in 1..{len(x)}, got {batch_size!r}")
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
-    if clip is not None and not clip > 0:
-        raise ValueError(f"clip must be None or positive, got {clip!r}")
-    rng = np.random.default_rng(seed)
+    import tensorflow as tf
+
+    x = _checks.array("x", x, dtype="float32", finite=True)
+    y = _checks.array("y", y, ndim=(1, 2), dtype="float32", finite=True)
+    if y.ndim == 1:
+        y = y[:, None]   # (n,) against predictions (n, 1) would broadcast to (n, n)
+    if len(y) != len(x):
+        raise ValueError(f"x and y must hold the same number of examples, got {len(x)} and {len(y)}")
+    steps = _checks.positive_int("steps", steps)
+    batch_size = _checks.positive_int("batch_size", batch_size)
+    if batch_size > len(x):
+        raise ValueError(f"batch_size must be at most the {len(x)} examples, got {batch_size}")
+    learning_rate = _checks.positive_float("learning_rate", learning_rate)
+    if clip is not None:
+        clip = _checks.positive_float("clip", clip)
+    predicted_shape = tuple(model(x[:1]).shape[1:])
+    if predicted_shape != y.shape[1:]:
+        raise ValueError(f"y must have shape (n, {', '.join(map(str, predicted_shape))}) like the "
+                         f"model's predictions, got {y.shape}")
+    rng = np.random.default_rng(_checks.non_negative_int("seed", seed))
     weights = model.trainable_weights
     log = {"loss": [], "grad_norm": []}
     for _ in range(steps):
@@ -300,24 +394,28 @@ def sample_with_temperature(logits, temperature: float, rng: np.random.Generator
 
     Low temperatures sharpen the distribution towards the most likely id
     (greedy as T -> 0); T = 1 samples the model's own distribution; high
-    temperatures flatten it towards uniform.
+    temperatures flatten it towards uniform. ``logits`` has shape (vocab,) or
+    (batch, vocab); ``-inf`` masks an id out. Returns an int array (batch,).
     """
-    if not temperature > 0:
-        raise ValueError(f"temperature must be positive, got {temperature!r}")
-    logits = np.atleast_2d(np.asarray(logits, dtype="float64")) / temperature
-    logits -= logits.max(axis=-1, keepdims=True)
-    probs = np.exp(logits)
+    temperature = _checks.positive_float("temperature", temperature)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    logits = np.atleast_2d(_checks.array("logits", logits, ndim=(1, 2), dtype="float64"))
+    if logits.shape[-1] == 0 or np.isnan(logits).any() or np.isposinf(logits).any():
+        raise ValueError("logits must be a non-empty array of numbers or -inf, without NaN or +inf")
+    top = logits.max(axis=-1, keepdims=True)
+    if not np.isfinite(top).all():
+        raise ValueError("logits must leave at least one id per row that is not -inf")
+    probs = np.exp((logits - top) / temperature)
     probs /= probs.sum(axis=-1, keepdims=True)
     return np.array([rng.choice(probs.shape[-1], p=p) for p in probs])
 
 
 def _initial_states(layer, batch: int):
-    sizes = layer.cell.state_size
-    sizes = list(sizes) if isinstance(sizes, (list, tuple)) else [sizes]
-    return [ops.zeros((batch, size)) for size in sizes]
+    return [ops.zeros((batch, size)) for size in _state_list(layer.cell.state_size)]
 
 
-def generate(model, prompt_ids, length: int, temperatures, *, seed: int = 0):
+def generate_text(model, prompt_ids, length: int, temperatures, *, seed: int = 0):
     """Continue ``prompt_ids`` by ``length`` ids once per temperature, all in one batch.
 
     ``model`` is a ``keras.Sequential`` of per-step layers (``Embedding``,
@@ -328,22 +426,19 @@ def generate(model, prompt_ids, length: int, temperatures, *, seed: int = 0):
     cell step instead of a pass over the whole history. Returns one id
     array per temperature (prompt excluded).
     """
-    if not isinstance(length, int) or length < 1:
-        raise ValueError(f"length must be a positive integer, got {length!r}")
-    temperatures = list(temperatures)
+    length = _checks.positive_int("length", length)
+    temperatures = [_checks.positive_float("temperatures", t) for t in temperatures]
     if not temperatures:
-        raise ValueError("temperatures must hold at least one value")
-    for t in temperatures:
-        if not t > 0:
-            raise ValueError(f"every temperature must be positive, got {t!r}")
-    prompt = np.asarray(prompt_ids, dtype="int32")
-    if prompt.ndim != 1 or len(prompt) == 0:
-        raise ValueError(f"prompt_ids must be a non-empty 1-D sequence, got shape {prompt.shape}")
+        raise ValueError("temperatures must hold at least one value, got an empty sequence")
     layers = list(model.layers)
     if not any(isinstance(layer, keras.layers.RNN) for layer in layers):
         raise ValueError("model must contain a recurrent layer (keras.layers.RNN or a subclass)")
     if any(isinstance(layer, keras.layers.Bidirectional) for layer in layers):
         raise ValueError("a bidirectional model needs the future, so it cannot generate step by step")
+    vocab_size = int(model.output_shape[-1])
+    prompt = _checks.token_ids("prompt_ids", prompt_ids, vocab_size)
+    if prompt.ndim != 1 or len(prompt) == 0:
+        raise ValueError(f"prompt_ids must be a non-empty 1-D sequence, got shape {prompt.shape}")
     batch = len(temperatures)
     states = {layer.name: _initial_states(layer, batch)
               for layer in layers if isinstance(layer, keras.layers.RNN)}
@@ -353,14 +448,14 @@ def generate(model, prompt_ids, length: int, temperatures, *, seed: int = 0):
         for layer in layers:
             if isinstance(layer, keras.layers.RNN):
                 h, new = layer.cell(h, states[layer.name])
-                states[layer.name] = list(new) if isinstance(new, (list, tuple)) else [new]
+                states[layer.name] = _state_list(new)
             else:
                 h = layer(h)
         return ops.convert_to_numpy(h)
 
     for token in prompt:
         logits = step(np.full((batch,), token, dtype="int32"))
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_checks.non_negative_int("seed", seed))
     out = []
     for _ in range(length):
         nxt = np.array([sample_with_temperature(row, t, rng)[0]
@@ -368,3 +463,7 @@ def generate(model, prompt_ids, length: int, temperatures, *, seed: int = 0):
         out.append(nxt)
         logits = step(nxt)
     return list(np.stack(out, axis=1))
+
+
+# The former name, kept while chapters/03-rnn/05-applications.ipynb still calls it.
+generate = generate_text
