@@ -1,5 +1,5 @@
 """Tests of dlarch.cnn: from-scratch convolution and pooling equal Keras, sizes,
-counts, and every builder's shapes and .keras round trip."""
+counts, and every builder's contract (uncompiled, logits out), shapes and .keras round trip."""
 
 import keras
 import numpy as np
@@ -7,21 +7,20 @@ import pytest
 
 from dlarch import cnn
 
-# Saving a compiled, never-trained model warns that the optimizer has no state yet.
-pytestmark = pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
 
-
-def test_lenet5_outputs_probabilities_and_round_trips(tmp_path):
+def test_lenet5_is_uncompiled_outputs_logits_and_round_trips(tmp_path):
     model = cnn.build_lenet5()
+    assert not model.compiled
+    assert model.get_layer("logits").activation is keras.activations.linear
     x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
-    probs = model.predict(x, verbose=0)
-    assert probs.shape == (3, 10)
-    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    logits = model.predict(x, verbose=0)
+    assert logits.shape == (3, 10)
+    assert not np.allclose(logits.sum(axis=1), 1.0, atol=1e-3)  # not probabilities
     assert model.count_params() == 61_706
     path = tmp_path / "lenet5.keras"
     model.save(path)
     loaded = keras.saving.load_model(path)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), probs, atol=1e-6)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), logits, atol=1e-6)
 
 
 @pytest.mark.parametrize("kwargs", [dict(input_shape=(8, 8, 1)), dict(input_shape=(28, 28)),
@@ -91,11 +90,28 @@ def test_pooling_matches_keras(h, w, c, pool, strides, padding, ours, theirs):
     np.testing.assert_allclose(got, expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("ours,theirs", [(cnn.max_pool2d, keras.layers.MaxPooling2D),
+                                         (cnn.average_pool2d, keras.layers.AveragePooling2D)])
+def test_pooling_treats_nan_and_padding_as_keras(padding, ours, theirs):
+    """Average pooling propagates a NaN pixel to its windows; TensorFlow's max pooling
+    passes over it; a window holding only NaN and padding gives the lowest float32."""
+    x = RNG.standard_normal((2, 5, 5, 2)).astype("float32")
+    x[0, 1, 1, 0] = np.nan
+    x[1, 4, 4, 1] = np.nan  # alone in its window when "same" pads 5 → 6
+    expected = keras.ops.convert_to_numpy(theirs(2, padding=padding)(x))
+    got = ours(x, 2, padding=padding)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    if theirs is keras.layers.AveragePooling2D:
+        assert np.isnan(got[0, 0, 0, 0])
+
+
 def test_conv2d_and_pooling_reject_bad_input():
     x = np.zeros((1, 5, 5, 2), "float32")
     with pytest.raises(ValueError, match="kernel must be"):
         cnn.conv2d(x, np.zeros((3, 3, 1, 4)))
-    with pytest.raises(ValueError, match="batch of images"):
+    with pytest.raises(ValueError, match="x must have rank 4"):
         cnn.conv2d(x[0], np.zeros((3, 3, 2, 4)))
     with pytest.raises(ValueError, match="padding must be"):
         cnn.conv2d(x, np.zeros((3, 3, 2, 4)), padding="full")
@@ -138,14 +154,26 @@ def test_keras_same_padding_is_the_formula_with_padding_amounts(I, F, S):
 
 @pytest.mark.parametrize("args,message", [
     ((3, 5, 0, 1), "larger than the padded input"),
-    ((5, 3, 0, 0), "stride S must be a positive integer"),
-    ((5, 3, -1, 1), "padding P must be a non-negative"),
+    ((5, 3, 0, 0), "stride S must be an integer ≥ 1"),
+    ((5, 3, -1, 1), "padding P must be an integer ≥ 0"),
     ((0, 3, 1, 1), "input size I"),
     ((5, 2.5, 0, 1), "filter size F"),
 ])
 def test_output_size_explains_impossible_inputs(args, message):
     with pytest.raises(ValueError, match=message):
         cnn.output_size(*args)
+
+
+@pytest.mark.parametrize("args,name", [
+    ((5, 3, 0, "same"), "stride S"),
+    ((-5, 3, 1, "same"), "input size I"),
+    ((5, -3, 1, "same"), "filter size F"),
+    ((5, 3, 1, -1), "padding"),
+    ((5, 3, 1, "full"), "padding"),
+])
+def test_padding_amounts_rejects_zero_stride_and_negative_sizes(args, name):
+    with pytest.raises(ValueError, match=name):
+        cnn.padding_amounts(*args)
 
 
 def test_receptive_field_of_stacked_3x3_and_by_impulse():
@@ -204,6 +232,7 @@ def test_count_flops_of_lenet5_by_hand():
 
 
 BUILDERS = {
+    "lenet5": cnn.build_lenet5,
     "alexnet_style": cnn.build_alexnet_style,
     "vgg": cnn.build_vgg,
     "inception_net": cnn.build_inception_net,
@@ -212,28 +241,36 @@ BUILDERS = {
     "mobilenet_style": cnn.build_mobilenet_style,
     "plain_cnn": lambda: cnn.build_plain_cnn(depth=6),
     "residual_cnn": lambda: cnn.build_residual_cnn(depth=6),
+    "residual_cnn_v2": lambda: cnn.build_residual_cnn(depth=6, version=2),
 }
 
 
 @pytest.mark.parametrize("name", BUILDERS)
-def test_builders_output_probabilities_and_round_trip(name, tmp_path):
+def test_builders_are_uncompiled_output_logits_and_round_trip(name, tmp_path):
     model = BUILDERS[name]()
+    assert not model.compiled
+    head = model.get_layer("logits")
+    assert head.activation is keras.activations.linear and model.outputs[0] is head.output
     x = RNG.random((2, 28, 28, 1), dtype=np.float32)
-    probs = model.predict(x, verbose=0)
-    assert probs.shape == (2, 10)
-    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    logits = model.predict(x, verbose=0)
+    assert logits.shape == (2, 10)
     assert cnn.count_flops(model) > 0
     model.save(tmp_path / f"{name}.keras")
     loaded = keras.saving.load_model(tmp_path / f"{name}.keras")
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), probs, atol=1e-5)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), logits, atol=1e-5)
 
 
 def test_plain_and_residual_nets_have_same_depth_and_parameters():
     plain, residual = cnn.build_plain_cnn(depth=8), cnn.build_residual_cnn(depth=8)
-    assert plain.count_params() == residual.count_params()
-    convs = [sum(isinstance(l, keras.layers.Conv2D) for l in m.layers) for m in (plain, residual)]
-    assert convs == [7, 7]
-    assert sum(isinstance(l, keras.layers.Add) for l in residual.layers) == 3
+    pre_activation = cnn.build_residual_cnn(depth=8, version=2)
+    assert plain.count_params() == residual.count_params() == pre_activation.count_params()
+    nets = (plain, residual, pre_activation)
+    convs = [sum(isinstance(l, keras.layers.Conv2D) for l in m.layers) for m in nets]
+    assert convs == [7, 7, 7]
+    assert [sum(isinstance(l, keras.layers.Add) for l in m.layers) for m in nets] == [0, 3, 3]
+    # v2: nothing after the addition, the next pair starts with BN; v1: ReLU after the addition.
+    assert pre_activation.get_layer("layer2a_bn").input is pre_activation.get_layer("layer1_add").output
+    assert residual.get_layer("layer2a_conv").input is residual.get_layer("layer1_out").output
     with pytest.raises(ValueError, match="even integer"):
         cnn.build_plain_cnn(depth=7)
 
@@ -265,17 +302,21 @@ def test_resnet_v2_is_pre_activation():
     assert v1.get_layer("stage1_block2_conv1").input is v1.get_layer("stage1_block1_out").output
 
 
-def test_feature_maps_and_train_and_measure():
-    class Tiny:
-        x_train = RNG.random((32, 28, 28, 1), dtype=np.float32)
-        y_train = RNG.integers(0, 10, 32)
-        x_test, y_test = x_train[:8], y_train[:8]
+def test_resnet_v1_projection_shortcut_is_batch_normalised_as_in_keras_applications():
+    v1, v2 = cnn.build_resnet(version=1), cnn.build_resnet(version=2)
+    # v1 (He et al. 2016a, keras.applications.ResNet50): 1×1 conv then BN on the shortcut.
+    assert v1.get_layer("stage2_block1_proj_bn").input is v1.get_layer("stage2_block1_proj").output
+    assert v1.get_layer("stage2_block1_add").input[0] is v1.get_layer("stage2_block1_proj_bn").output
+    # v2 (He et al. 2016b, keras.applications.ResNet50V2): the projection reads the
+    # pre-activated input and is added without BN.
+    assert "stage2_block1_proj_bn" not in [l.name for l in v2.layers]
+    assert v2.get_layer("stage2_block1_proj").input is v2.get_layer("stage2_block1_relu1").output
 
+
+def test_feature_maps():
+    x = RNG.random((8, 28, 28, 1), dtype=np.float32)
     model = cnn.build_lenet5()
-    maps = cnn.feature_maps(model, ["c1", "c3"], Tiny.x_test)
+    maps = cnn.feature_maps(model, ["c1", "c3"], x)
     assert maps["c1"].shape == (8, 28, 28, 6) and maps["c3"].shape == (8, 10, 10, 16)
     with pytest.raises(ValueError, match="unknown"):
-        cnn.feature_maps(model, ["nope"], Tiny.x_test)
-    result = cnn.train_and_measure(model, Tiny, epochs=2, batch_size=16)
-    assert result["parameters"] == 61_706 and 0.0 <= result["test_accuracy"] <= 1.0
-    assert result["seconds_per_epoch"] > 0 and len(result["history"].history["loss"]) == 2
+        cnn.feature_maps(model, ["nope"], x)

@@ -86,7 +86,7 @@ def test_softmax_jacobian_equals_gradient_tape():
 
 
 def test_unknown_activation_names_it_and_lists_choices():
-    with pytest.raises(ValueError, match=r"'swish'.*sigmoid.*gelu.*softmax"):
+    with pytest.raises(ValueError, match=r"sigmoid.*gelu.*softmax.*got 'swish'"):
         activation("swish")
 
 
@@ -129,11 +129,38 @@ def _batch(n=16, features=5, classes=3, seed=0, dtype="float32"):
     return rng.normal(size=(n, features)).astype(dtype), rng.integers(0, classes, n)
 
 
+def _random_biases(mlp, seed=7):
+    """Give every bias a random non-zero value: at Keras's default (zero) biases a
+    forward or backward pass that drops or misplaces a bias would still agree."""
+    rng = np.random.default_rng(seed)
+    mlp.biases = [rng.normal(0.0, 0.5, b.shape).astype(mlp.dtype) for b in mlp.biases]
+    return mlp
+
+
+def _forward_without_biases(mlp, x):
+    """A planted bug: the MLP's forward pass with every bias left out."""
+    act = activation(mlp.hidden_activation)
+    for w in mlp.weights[:-1]:
+        x = act(x @ w)
+    return softmax(x @ mlp.weights[-1])
+
+
+def test_random_biases_expose_a_forward_pass_that_drops_them():
+    x, _ = _batch()
+    mlp = MLP([5, 7, 3], "tanh", seed=2)
+    # At the default initialisation the buggy forward pass is indistinguishable from Keras ...
+    np.testing.assert_allclose(_forward_without_biases(mlp, x), mlp.to_keras()(x).numpy(), atol=1e-6)
+    # ... with random biases the same comparison fails by far more than its tolerance.
+    _random_biases(mlp)
+    gap = np.abs(_forward_without_biases(mlp, x) - mlp.to_keras()(x).numpy()).max()
+    assert gap > 1e-2
+
+
 @pytest.mark.parametrize("hidden", ["relu", "tanh", "sigmoid", "gelu", "leaky_relu"])
 # float64 is held to 1e-8, not tighter: TensorFlow's float64 erf GELU differs from SciPy's by ~4e-9.
 @pytest.mark.parametrize("dtype, atol", [("float32", 1e-5), ("float64", 1e-8)])
 def test_mlp_gradients_equal_keras_gradient_tape(hidden, dtype, atol):
-    mlp = MLP([5, 7, 6, 3], hidden, seed=3, dtype=dtype)
+    mlp = _random_biases(MLP([5, 7, 6, 3], hidden, seed=3, dtype=dtype))
     x, y = _batch(dtype=dtype)
     loss, grads = mlp.gradients(x, y)
     model = mlp.to_keras()
@@ -149,13 +176,13 @@ def test_mlp_gradients_equal_keras_gradient_tape(hidden, dtype, atol):
 
 
 def test_mlp_forward_equals_keras_predict():
-    mlp = MLP([5, 8, 3], "relu", seed=1)
+    mlp = _random_biases(MLP([5, 8, 3], "relu", seed=1))
     x, _ = _batch()
     np.testing.assert_allclose(mlp.forward(x), mlp.to_keras()(x).numpy(), atol=1e-6)
 
 
 def test_mlp_gradients_equal_finite_differences():
-    mlp = MLP([4, 5, 3], "tanh", seed=4, dtype="float64")
+    mlp = _random_biases(MLP([4, 5, 3], "tanh", seed=4, dtype="float64"))
     x, y = _batch(n=10, features=4, dtype="float64")
     _, grads = mlp.gradients(x, y)
     for (dw, db), (nw, nb) in zip(grads, numerical_gradients(mlp, x, y)):
@@ -164,7 +191,7 @@ def test_mlp_gradients_equal_finite_differences():
 
 
 def test_sgd_matches_keras_sgd_step_by_step():
-    mlp = MLP([5, 8, 3], "relu", seed=5)
+    mlp = _random_biases(MLP([5, 8, 3], "relu", seed=5))
     x, y = _batch(n=40)
     model = mlp.to_keras()
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy")
@@ -195,7 +222,7 @@ def test_fit_history_and_learning():
 
 
 def test_mlp_keras_round_trip(tmp_path):
-    mlp = MLP([5, 4, 3], "gelu", seed=0)
+    mlp = _random_biases(MLP([5, 4, 3], "gelu", seed=0))
     x, _ = _batch()
     path = tmp_path / "mlp.keras"
     mlp.to_keras().save(path)
@@ -229,7 +256,7 @@ def test_mlp_rejects_bad_labels(y, match):
     ({"layer_sizes": [5, 0, 3]}, "at least 2 positive integers"),
     ({"layer_sizes": [5, 1]}, "at least 2 classes"),
     ({"layer_sizes": [5, 3], "hidden_activation": "softmax"}, "element-wise"),
-    ({"layer_sizes": [5, 3], "hidden_activation": "swish"}, "unknown activation 'swish'"),
+    ({"layer_sizes": [5, 3], "hidden_activation": "swish"}, "activation name .* got 'swish'"),
     ({"layer_sizes": [5, 3], "dtype": "float16"}, "'float16'"),
 ])
 def test_mlp_rejects_bad_config(kwargs, match):
@@ -238,9 +265,10 @@ def test_mlp_rejects_bad_config(kwargs, match):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"epochs": 0}, "epochs must be a positive integer, got 0"),
-    ({"epochs": 1, "batch_size": 2.5}, "batch_size must be a positive integer"),
-    ({"epochs": 1, "learning_rate": -1}, "learning_rate must be a positive number, got -1"),
+    ({"epochs": 0}, "epochs must be an integer ≥ 1, got 0"),
+    ({"epochs": 1, "batch_size": 2.5}, "batch_size must be an integer ≥ 1, got 2.5"),
+    ({"epochs": 1, "learning_rate": -1}, "learning_rate must be a finite number > 0, got -1"),
+    ({"epochs": 1, "learning_rate": float("nan")}, "learning_rate must be a finite number > 0, got nan"),
 ])
 def test_fit_rejects_bad_settings(kwargs, match):
     x, y = _batch(features=5)

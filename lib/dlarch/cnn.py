@@ -1,8 +1,11 @@
 """Convolutional networks: convolution and pooling from scratch, output sizes,
 parameter and FLOP counts, and builders for the classic architectures.
 
-Every builder returns a plain Keras functional model made only of built-in
-layers, so it saves and loads as ``.keras`` with no custom objects.
+Every ``build_*`` function returns an *uncompiled* Keras functional model whose
+outputs are *logits* (no softmax): the notebook compiles it, e.g. with
+``keras.losses.SparseCategoricalCrossentropy(from_logits=True)``. The models
+are made only of built-in layers, so they save and load as ``.keras`` with no
+custom objects.
 """
 
 from __future__ import annotations
@@ -11,18 +14,20 @@ import keras
 import numpy as np
 from keras import layers
 
-from .training import EpochTimer
+from ._checks import array, fraction, non_negative_int, one_of, positive_int
 
 
 def build_lenet5(input_shape=(28, 28, 1), num_classes=10):
-    """LeNet-5 (LeCun et al., 1998), adapted to 28×28 inputs; softmax probabilities out.
+    """LeNet-5 (LeCun et al., 1998), adapted to 28×28 inputs; uncompiled, outputs logits.
 
     conv 6@5×5 (same) → avg-pool → conv 16@5×5 → avg-pool → dense 120 → 84 →
-    ``num_classes``, with tanh as in the paper. Returned compiled with Adam and
-    sparse categorical cross-entropy (integer labels) and accuracy.
+    ``num_classes`` logits, with tanh. The 1998 network differs: it read 32×32
+    images, its C3 connected each map to only some of S2's maps, its
+    subsampling layers had a trainable weight and bias, its squashing function
+    was a scaled tanh and its output layer was made of RBF units.
     """
-    input_shape = _check_image_shape(input_shape, min_side=12)
-    _check_positive_int(num_classes, "num_classes", minimum=2)
+    input_shape = _image_shape(input_shape, min_side=12)
+    num_classes = positive_int("num_classes", num_classes, minimum=2)
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(6, 5, padding="same", activation="tanh", name="c1")(inputs)
     x = layers.AveragePooling2D(2, name="s2")(x)
@@ -31,8 +36,7 @@ def build_lenet5(input_shape=(28, 28, 1), num_classes=10):
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(120, activation="tanh", name="c5")(x)
     x = layers.Dense(84, activation="tanh", name="f6")(x)
-    outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
-    return _compiled(keras.Model(inputs, outputs, name="lenet5"))
+    return _classifier(x, num_classes, inputs, "lenet5")
 
 
 # --------------------------------------------------------------------------
@@ -50,11 +54,10 @@ def output_size(I, F, P=0, S=1):
         ValueError: if a size is not a positive integer, the padding is
             negative, or the filter does not fit in the padded input.
     """
-    for value, name in ((I, "input size I"), (F, "filter size F"), (S, "stride S")):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if isinstance(P, bool) or not isinstance(P, int) or P < 0:
-        raise ValueError(f"padding P must be a non-negative integer, got {P!r}")
+    I = positive_int("input size I", I)
+    F = positive_int("filter size F", F)
+    S = positive_int("stride S", S)
+    P = non_negative_int("padding P", P)
     if F > I + 2 * P:
         raise ValueError(
             f"filter size F={F} is larger than the padded input I + 2P = {I} + 2·{P} = "
@@ -68,14 +71,20 @@ def padding_amounts(I, F, S=1, padding="valid"):
     ``"valid"`` adds none; ``"same"`` pads so the output has ⌈I/S⌉ entries,
     putting the odd extra row after; an integer P pads P on both sides.
     """
-    if padding == "valid":
-        return 0, 0
-    if padding == "same":
+    I = positive_int("input size I", I)
+    F = positive_int("filter size F", F)
+    S = positive_int("stride S", S)
+    if isinstance(padding, str):
+        one_of("padding", padding, ("valid", "same"))
+        if padding == "valid":
+            return 0, 0
         total = max((-(-I // S) - 1) * S + F - I, 0)
         return total // 2, total - total // 2
-    if isinstance(padding, int) and not isinstance(padding, bool) and padding >= 0:
-        return padding, padding
-    raise ValueError(f"padding must be 'valid', 'same' or a non-negative integer, got {padding!r}")
+    try:
+        P = non_negative_int("padding", padding)
+    except ValueError:
+        raise ValueError(f"padding must be 'valid', 'same' or an integer ≥ 0, got {padding!r}") from None
+    return P, P
 
 
 def receptive_field(layers_fs):
@@ -85,12 +94,14 @@ def receptive_field(layers_fs):
     before it: two stacked 3×3 convolutions see 5×5, three see 7×7
     (Simonyan & Zisserman, 2015).
     """
+    if isinstance(layers_fs, (str, bytes)) or not np.iterable(layers_fs):
+        raise ValueError(f"layers_fs must be a list of (F, S) pairs, got {layers_fs!r}")
     field, jump = 1, 1
     for item in layers_fs:
-        if (not isinstance(item, (tuple, list)) or len(item) != 2
-                or not all(isinstance(v, int) and v >= 1 for v in item)):
-            raise ValueError(f"each layer must be a pair (F, S) of positive integers, got {item!r}")
-        F, S = item
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise ValueError(f"each entry of layers_fs must be a pair (F, S), got {item!r}")
+        F = positive_int("filter size F in layers_fs", item[0])
+        S = positive_int("stride S in layers_fs", item[1])
         field += (F - 1) * jump
         jump *= S
     return field
@@ -100,23 +111,28 @@ def receptive_field(layers_fs):
 # Convolution and pooling from scratch (NumPy)
 # --------------------------------------------------------------------------
 
-def _pair(value, name):
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
-                                 for v in pair):
-        raise ValueError(f"{name} must be a positive integer or a pair of them, got {value!r}")
-    return pair
+def _pair(name, value):
+    """A positive integer or a pair of them, as a pair of ``int``."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be a positive integer or a pair of them, got {value!r}")
+        return tuple(positive_int(name, v) for v in value)
+    value = positive_int(name, value)
+    return value, value
 
 
-def _images4d(x):
-    x = np.asarray(x)
-    if x.ndim != 4:
-        raise ValueError(f"x must be a batch of images (N, H, W, C), got shape {x.shape}")
+def _images(name, x):
+    """``x`` as a numeric batch of images ``(N, H, W, C)``."""
+    x = array(name, x, ndim=4)
+    if x.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold numbers, got dtype {x.dtype}")
+    if min(x.shape) < 1:
+        raise ValueError(f"{name} must be a non-empty batch of images (N, H, W, C), got shape {x.shape}")
     return x
 
 
 def _windows(x, size, strides, padding, fill):
-    """Pad ``x`` and yield ``(i, j, window)`` for every output position."""
+    """Pad ``x`` with ``fill`` and yield ``(i, j, window)`` for every output position."""
     (fh, fw), (sh, sw) = size, strides
     (top, bottom) = padding_amounts(x.shape[1], fh, sh, padding)
     (left, right) = padding_amounts(x.shape[2], fw, sw, padding)
@@ -144,47 +160,64 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid"):
     Returns:
         feature maps ``(N, H_out, W_out, K)``.
     """
-    x, kernel = _images4d(x), np.asarray(kernel)
-    if kernel.ndim != 4 or kernel.shape[2] != x.shape[3]:
-        raise ValueError(f"kernel must be (F_h, F_w, C={x.shape[3]}, K), got shape {kernel.shape}")
-    strides = _pair(strides, "strides")
+    x = _images("x", x)
+    kernel = array("kernel", kernel, ndim=4)
+    if kernel.shape[2] != x.shape[3] or kernel.dtype.kind not in "biuf" or min(kernel.shape) < 1:
+        raise ValueError(f"kernel must be numbers of shape (F_h, F_w, C={x.shape[3]}, K), "
+                         f"got shape {kernel.shape}")
+    if bias is not None:
+        bias = array("bias", bias, ndim=1)
+        if bias.shape != (kernel.shape[3],) or bias.dtype.kind not in "biuf":
+            raise ValueError(f"bias must be numbers of shape ({kernel.shape[3]},), got shape {bias.shape}")
+    strides = _pair("strides", strides)
     cells = list(_windows(x, kernel.shape[:2], strides, padding, 0.0))
     out = np.zeros((x.shape[0], cells[-1][0] + 1, cells[-1][1] + 1, kernel.shape[3]),
                    dtype=np.result_type(x, kernel))
     for i, j, window in cells:
         out[:, i, j, :] = np.tensordot(window, kernel, axes=([1, 2, 3], [0, 1, 2]))
     if bias is not None:
-        out = out + np.asarray(bias)
+        out = out + bias
     return out
 
 
-def _pool(x, pool_size, strides, padding, reduce):
-    x = _images4d(x).astype(np.float64)
-    pool_size = _pair(pool_size, "pool_size")
-    strides = pool_size if strides is None else _pair(strides, "strides")
-    if padding not in ("valid", "same"):
+def _pool(x, pool_size, strides, padding, fill, reduce):
+    x = _images("x", x).astype(np.float64)
+    pool_size = _pair("pool_size", pool_size)
+    strides = pool_size if strides is None else _pair("strides", strides)
+    if not isinstance(padding, str):
         raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
-    cells = list(_windows(x, pool_size, strides, padding, np.nan))
+    one_of("padding", padding, ("valid", "same"))
+    cells = list(_windows(x, pool_size, strides, padding, fill))
+    # Which cells are real pixels (1) and which are padding (0), window by window.
+    real = list(_windows(np.ones_like(x[:1, :, :, :1]), pool_size, strides, padding, 0.0))
     out = np.zeros((x.shape[0], cells[-1][0] + 1, cells[-1][1] + 1, x.shape[3]))
-    for i, j, window in cells:
-        out[:, i, j, :] = reduce(window, axis=(1, 2))
+    for (i, j, window), (_, _, mask) in zip(cells, real):
+        out[:, i, j, :] = reduce(window, mask.sum())
     return out.astype(np.float32)
 
 
 def max_pool2d(x, pool_size=2, strides=None, padding="valid"):
     """Max pooling from scratch (= ``keras.layers.MaxPooling2D``): the largest value per window.
 
-    Padding cells are ignored (never the maximum); ``strides`` defaults to ``pool_size``.
+    ``strides`` defaults to ``pool_size``. As in TensorFlow's CPU kernel, each
+    window starts from the lowest float32 and keeps a value only if it is
+    larger: padding cells (and NaN pixels) are never the maximum, and a window
+    with nothing else gives that lowest float32.
     """
-    return _pool(x, pool_size, strides, padding, np.nanmax)
+    lowest = float(np.finfo(np.float32).min)
+    return _pool(x, pool_size, strides, padding, lowest,
+                 lambda window, n: np.where(np.isnan(window), lowest, window).max(axis=(1, 2), initial=lowest))
 
 
 def average_pool2d(x, pool_size=2, strides=None, padding="valid"):
     """Average pooling from scratch (= ``keras.layers.AveragePooling2D``): the mean per window.
 
-    As in Keras, padding cells are left out of the mean, not counted as zeros.
+    As in Keras, padding cells are left out of the mean, not counted as zeros:
+    padding adds 0 to the sum and the sum is divided by the number of real
+    pixels in the window. A NaN pixel makes its windows NaN, as in Keras.
     """
-    return _pool(x, pool_size, strides, padding, np.nanmean)
+    return _pool(x, pool_size, strides, padding, 0.0,
+                 lambda window, n: window.sum(axis=(1, 2)) / n)
 
 
 # --------------------------------------------------------------------------
@@ -193,17 +226,17 @@ def average_pool2d(x, pool_size=2, strides=None, padding="valid"):
 
 def dense_params(in_features, units, use_bias=True):
     """Weights of a dense layer: one per (input, unit) pair, plus one bias per unit."""
-    _check_positive_int(in_features, "in_features")
-    _check_positive_int(units, "units")
-    return in_features * units + (units if use_bias else 0)
+    in_features = positive_int("in_features", in_features)
+    units = positive_int("units", units)
+    return in_features * units + (units if _flag("use_bias", use_bias) else 0)
 
 
 def conv2d_params(in_channels, filters, kernel_size, use_bias=True):
     """Weights of a convolution: F_h·F_w·C per filter, shared over every position."""
-    _check_positive_int(in_channels, "in_channels")
-    _check_positive_int(filters, "filters")
-    fh, fw = _pair(kernel_size, "kernel_size")
-    return fh * fw * in_channels * filters + (filters if use_bias else 0)
+    in_channels = positive_int("in_channels", in_channels)
+    filters = positive_int("filters", filters)
+    fh, fw = _pair("kernel_size", kernel_size)
+    return fh * fw * in_channels * filters + (filters if _flag("use_bias", use_bias) else 0)
 
 
 def separable_conv2d_params(in_channels, filters, kernel_size, use_bias=True):
@@ -212,27 +245,27 @@ def separable_conv2d_params(in_channels, filters, kernel_size, use_bias=True):
     One F×F filter per input channel (depthwise), then a 1×1 convolution
     mixing channels (pointwise): F²·C + C·K (+ K biases).
     """
-    _check_positive_int(in_channels, "in_channels")
-    _check_positive_int(filters, "filters")
-    fh, fw = _pair(kernel_size, "kernel_size")
-    return fh * fw * in_channels + in_channels * filters + (filters if use_bias else 0)
+    in_channels = positive_int("in_channels", in_channels)
+    filters = positive_int("filters", filters)
+    fh, fw = _pair("kernel_size", kernel_size)
+    return fh * fw * in_channels + in_channels * filters + (filters if _flag("use_bias", use_bias) else 0)
 
 
 def conv2d_flops(out_h, out_w, in_channels, filters, kernel_size):
     """Multiply-adds of a convolution: every output value costs F_h·F_w·C of them."""
-    for value, name in ((out_h, "out_h"), (out_w, "out_w"), (in_channels, "in_channels"),
-                        (filters, "filters")):
-        _check_positive_int(value, name)
-    fh, fw = _pair(kernel_size, "kernel_size")
+    out_h, out_w = positive_int("out_h", out_h), positive_int("out_w", out_w)
+    in_channels = positive_int("in_channels", in_channels)
+    filters = positive_int("filters", filters)
+    fh, fw = _pair("kernel_size", kernel_size)
     return out_h * out_w * filters * fh * fw * in_channels
 
 
 def separable_conv2d_flops(out_h, out_w, in_channels, filters, kernel_size):
     """Multiply-adds of a depthwise-separable convolution: H·W·C·(F² + K)."""
-    for value, name in ((out_h, "out_h"), (out_w, "out_w"), (in_channels, "in_channels"),
-                        (filters, "filters")):
-        _check_positive_int(value, name)
-    fh, fw = _pair(kernel_size, "kernel_size")
+    out_h, out_w = positive_int("out_h", out_h), positive_int("out_w", out_w)
+    in_channels = positive_int("in_channels", in_channels)
+    filters = positive_int("filters", filters)
+    fh, fw = _pair("kernel_size", kernel_size)
     return out_h * out_w * in_channels * (fh * fw + filters)
 
 
@@ -269,21 +302,21 @@ def count_flops(model):
 # --------------------------------------------------------------------------
 
 def _classifier(x, num_classes, inputs, name):
-    outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
-    return _compiled(keras.Model(inputs, outputs, name=name))
+    """The head every builder shares: a Dense layer of ``num_classes`` logits, no softmax."""
+    outputs = layers.Dense(num_classes, name="logits")(x)
+    return keras.Model(inputs, outputs, name=name)
 
 
 def build_alexnet_style(input_shape=(28, 28, 1), num_classes=10, dropout=0.5):
-    """AlexNet's recipe (Krizhevsky et al., 2012) scaled down to 28×28 images.
+    """AlexNet's recipe (Krizhevsky et al., 2012) scaled down to 28×28 images; uncompiled, logits out.
 
     A large first filter, five ReLU convolutions with max pooling, and two
     dense layers regularised by Dropout — with a few dozen channels instead
     of hundreds.
     """
-    input_shape = _check_image_shape(input_shape, min_side=8)
-    _check_positive_int(num_classes, "num_classes", minimum=2)
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    input_shape = _image_shape(input_shape, min_side=8)
+    num_classes = positive_int("num_classes", num_classes, minimum=2)
+    dropout = fraction("dropout", dropout)
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(24, 5, padding="same", activation="relu", name="conv1")(inputs)
     x = layers.MaxPooling2D(2, name="pool1")(x)
@@ -301,17 +334,21 @@ def build_alexnet_style(input_shape=(28, 28, 1), num_classes=10, dropout=0.5):
 
 def vgg_block(x, filters, convs=2, name="vgg"):
     """A VGG block (Simonyan & Zisserman, 2015): ``convs`` 3×3 ReLU convolutions, then 2×2 max pooling."""
-    _check_positive_int(filters, "filters")
-    _check_positive_int(convs, "convs")
+    filters = positive_int("filters", filters)
+    convs = positive_int("convs", convs)
     for k in range(convs):
         x = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"{name}_conv{k + 1}")(x)
     return layers.MaxPooling2D(2, name=f"{name}_pool")(x)
 
 
 def build_vgg(input_shape=(28, 28, 1), num_classes=10, blocks=((16, 2), (32, 2))):
-    """A small VGG-style net: ``blocks`` of (filters, convs), then a dense head."""
-    input_shape = _check_image_shape(input_shape, min_side=2 ** len(blocks))
-    _check_positive_int(num_classes, "num_classes", minimum=2)
+    """A small VGG-style net: ``blocks`` of (filters, convs), then a dense head; uncompiled, logits out."""
+    if isinstance(blocks, (str, bytes)) or not np.iterable(blocks) or not len(blocks):
+        raise ValueError(f"blocks must be a non-empty list of (filters, convs) pairs, got {blocks!r}")
+    if not all(isinstance(b, (tuple, list)) and len(b) == 2 for b in blocks):
+        raise ValueError(f"blocks must be a non-empty list of (filters, convs) pairs, got {blocks!r}")
+    input_shape = _image_shape(input_shape, min_side=2 ** len(blocks))
+    num_classes = positive_int("num_classes", num_classes, minimum=2)
     inputs = keras.Input(input_shape, name="image")
     x = inputs
     for k, (filters, convs) in enumerate(blocks, start=1):
@@ -328,9 +365,10 @@ def inception_module(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, name="incep
     concatenated along channels. The 1×1 "reduce" convolutions shrink the
     channels before the expensive 3×3 and 5×5 filters.
     """
-    for value, label in ((f1, "f1"), (f3_reduce, "f3_reduce"), (f3, "f3"),
-                         (f5_reduce, "f5_reduce"), (f5, "f5"), (pool_proj, "pool_proj")):
-        _check_positive_int(value, label)
+    f1, f3_reduce, f3 = (positive_int(n, v) for n, v in
+                         (("f1", f1), ("f3_reduce", f3_reduce), ("f3", f3)))
+    f5_reduce, f5, pool_proj = (positive_int(n, v) for n, v in
+                                (("f5_reduce", f5_reduce), ("f5", f5), ("pool_proj", pool_proj)))
 
     def conv(y, filters, size, suffix):
         return layers.Conv2D(filters, size, padding="same", activation="relu",
@@ -345,9 +383,10 @@ def inception_module(x, f1, f3_reduce, f3, f5_reduce, f5, pool_proj, name="incep
 
 
 def build_inception_net(input_shape=(28, 28, 1), num_classes=10):
-    """A small GoogLeNet-style net: a stem, two Inception modules, global average pooling."""
-    input_shape = _check_image_shape(input_shape, min_side=4)
-    _check_positive_int(num_classes, "num_classes", minimum=2)
+    """A small GoogLeNet-style net: a stem, two Inception modules, global average pooling;
+    uncompiled, logits out."""
+    input_shape = _image_shape(input_shape, min_side=4)
+    num_classes = positive_int("num_classes", num_classes, minimum=2)
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(16, 3, padding="same", activation="relu", name="stem")(inputs)
     x = layers.MaxPooling2D(2, name="stem_pool")(x)
@@ -364,18 +403,25 @@ def _bn(name):
     return layers.BatchNormalization(momentum=0.9, name=name)
 
 
-def _shortcut(x, filters, stride, name):
-    """Identity, or a 1×1 projection when the shape changes (He et al., 2016a)."""
-    if stride == 1 and x.shape[-1] == filters:
-        return x
-    return layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_proj")(x)
+def _projection(x, filters, stride, name, normalise):
+    """The 1×1 strided projection shortcut used when the shape changes (He et al., 2016a).
+
+    In v1 it is followed by batch normalisation, as in the paper and
+    ``keras.applications.ResNet50``; in v2 it reads the already normalised input.
+    """
+    y = layers.Conv2D(filters, 1, strides=stride, use_bias=False, name=f"{name}_proj")(x)
+    return _bn(name=f"{name}_proj_bn")(y) if normalise else y
+
+
+def _block_args(filters, stride):
+    return positive_int("filters", filters), positive_int("stride", stride)
 
 
 def resnet_block_v1(x, filters, stride=1, name="res"):
     """ResNet basic block v1 (He et al., 2016a): conv-BN-ReLU-conv-BN, add the shortcut, ReLU."""
-    _check_positive_int(filters, "filters")
-    _check_positive_int(stride, "stride")
-    shortcut = _shortcut(x, filters, stride, name)
+    filters, stride = _block_args(filters, stride)
+    same_shape = stride == 1 and x.shape[-1] == filters
+    shortcut = x if same_shape else _projection(x, filters, stride, name, normalise=True)
     y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False,
                       name=f"{name}_conv1")(x)
     y = _bn(name=f"{name}_bn1")(y)
@@ -392,11 +438,11 @@ def resnet_block_v2(x, filters, stride=1, name="res"):
     Nothing follows the addition, so the shortcut is a clean identity path
     from block to block.
     """
-    _check_positive_int(filters, "filters")
-    _check_positive_int(stride, "stride")
+    filters, stride = _block_args(filters, stride)
     pre = _bn(name=f"{name}_bn1")(x)
     pre = layers.ReLU(name=f"{name}_relu1")(pre)
-    shortcut = x if (stride == 1 and x.shape[-1] == filters) else _shortcut(pre, filters, stride, name)
+    same_shape = stride == 1 and x.shape[-1] == filters
+    shortcut = x if same_shape else _projection(pre, filters, stride, name, normalise=False)
     y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False,
                       name=f"{name}_conv1")(pre)
     y = _bn(name=f"{name}_bn2")(y)
@@ -407,17 +453,20 @@ def resnet_block_v2(x, filters, stride=1, name="res"):
 
 def build_resnet(input_shape=(28, 28, 1), num_classes=10, version=1, stages=(16, 32),
                  blocks_per_stage=1):
-    """A small ResNet: a stem, ``blocks_per_stage`` basic blocks per stage, global pooling.
+    """A small ResNet: a stem, ``blocks_per_stage`` basic blocks per stage, global pooling;
+    uncompiled, logits out.
 
-    ``version=1`` uses post-activation blocks (He et al., 2016a), ``version=2``
-    pre-activation blocks (He et al., 2016b). Each stage after the first
-    halves the resolution.
+    ``stages`` gives the filters of each stage; each stage after the first
+    halves the resolution. ``version=1`` uses post-activation blocks (He et
+    al., 2016a), ``version=2`` pre-activation blocks (He et al., 2016b).
     """
-    if version not in (1, 2):
-        raise ValueError(f"version must be 1 or 2, got {version!r}")
-    input_shape = _check_image_shape(input_shape, min_side=2 ** len(stages))
-    _check_positive_int(num_classes, "num_classes", minimum=2)
-    _check_positive_int(blocks_per_stage, "blocks_per_stage")
+    version = one_of("version", version, (1, 2))
+    if isinstance(stages, (str, bytes)) or not np.iterable(stages) or not len(stages):
+        raise ValueError(f"stages must be a non-empty list of filter counts, got {stages!r}")
+    stages = [positive_int("stages", filters) for filters in stages]
+    input_shape = _image_shape(input_shape, min_side=2 ** len(stages))
+    num_classes = positive_int("num_classes", num_classes, minimum=2)
+    blocks_per_stage = positive_int("blocks_per_stage", blocks_per_stage)
     block = resnet_block_v1 if version == 1 else resnet_block_v2
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(stages[0], 3, strides=2, padding="same", use_bias=False, name="stem")(inputs)
@@ -439,8 +488,7 @@ def separable_block(x, filters, stride=1, name="sep"):
     3×3 depthwise convolution (one filter per channel) → BN → ReLU, then a
     1×1 pointwise convolution mixing channels → BN → ReLU.
     """
-    _check_positive_int(filters, "filters")
-    _check_positive_int(stride, "stride")
+    filters, stride = _block_args(filters, stride)
     x = layers.DepthwiseConv2D(3, strides=stride, padding="same", use_bias=False,
                                name=f"{name}_depthwise")(x)
     x = layers.ReLU(name=f"{name}_relu1")(_bn(name=f"{name}_bn1")(x))
@@ -449,9 +497,10 @@ def separable_block(x, filters, stride=1, name="sep"):
 
 
 def build_mobilenet_style(input_shape=(28, 28, 1), num_classes=10):
-    """A small MobileNet-style net: a standard stem, then depthwise-separable blocks."""
-    input_shape = _check_image_shape(input_shape, min_side=8)
-    _check_positive_int(num_classes, "num_classes", minimum=2)
+    """A small MobileNet-style net: a standard stem, then depthwise-separable blocks;
+    uncompiled, logits out."""
+    input_shape = _image_shape(input_shape, min_side=8)
+    num_classes = positive_int("num_classes", num_classes, minimum=2)
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False, name="stem")(inputs)
     x = layers.ReLU(name="stem_relu")(_bn(name="stem_bn")(x))
@@ -471,93 +520,96 @@ def _conv_bn_relu(x, filters, name, relu=True):
     return layers.ReLU(name=f"{name}_relu")(x) if relu else x
 
 
-def _deep_net(input_shape, num_classes, depth, filters, residual):
-    input_shape = _check_image_shape(input_shape, min_side=2)
-    _check_positive_int(num_classes, "num_classes", minimum=2)
-    _check_positive_int(filters, "filters")
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 4 or depth % 2:
+def _bn_relu_conv(x, filters, name):
+    x = layers.ReLU(name=f"{name}_relu")(_bn(name=f"{name}_bn")(x))
+    return layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
+
+
+def _deep_net(input_shape, num_classes, depth, filters, residual, version=1):
+    input_shape = _image_shape(input_shape, min_side=2)
+    num_classes = positive_int("num_classes", num_classes, minimum=2)
+    filters = positive_int("filters", filters)
+    depth = positive_int("depth", depth, minimum=4)
+    if depth % 2:
         raise ValueError(f"depth must be an even integer ≥ 4 (stem + pairs of convs + "
                          f"classifier), got {depth!r}")
+    version = one_of("version", version, (1, 2))
     inputs = keras.Input(input_shape, name="image")
     x = layers.Conv2D(filters, 3, strides=2, padding="same", use_bias=False, name="stem_conv")(inputs)
-    x = layers.ReLU(name="stem_relu")(_bn(name="stem_bn")(x))
+    if not (residual and version == 2):
+        x = layers.ReLU(name="stem_relu")(_bn(name="stem_bn")(x))
     for k in range(1, (depth - 2) // 2 + 1):
+        if residual and version == 2:
+            y = _bn_relu_conv(_bn_relu_conv(x, filters, f"layer{k}a"), filters, f"layer{k}b")
+            x = layers.Add(name=f"layer{k}_add")([x, y])
+            continue
         y = _conv_bn_relu(x, filters, f"layer{k}a")
         y = _conv_bn_relu(y, filters, f"layer{k}b", relu=not residual)
         x = layers.ReLU(name=f"layer{k}_out")(layers.Add(name=f"layer{k}_add")([x, y])) if residual else y
+    if residual and version == 2:
+        x = layers.ReLU(name="final_relu")(_bn(name="final_bn")(x))
     x = layers.GlobalAveragePooling2D(name="gap")(x)
-    kind = "residual" if residual else "plain"
+    kind = f"residual_v{version}" if residual else "plain"
     return _classifier(x, num_classes, inputs, f"{kind}_cnn_{depth}")
 
 
 def build_plain_cnn(input_shape=(28, 28, 1), num_classes=10, depth=20, filters=16):
     """A plain stack of ``depth`` weight layers: a stride-2 stem, (depth − 2) 3×3
-    conv-BN-ReLU layers, and a softmax classifier — no shortcuts."""
+    conv-BN-ReLU layers, and a dense classifier — no shortcuts. Uncompiled, logits out."""
     return _deep_net(input_shape, num_classes, depth, filters, residual=False)
 
 
-def build_residual_cnn(input_shape=(28, 28, 1), num_classes=10, depth=20, filters=16):
+def build_residual_cnn(input_shape=(28, 28, 1), num_classes=10, depth=20, filters=16, version=1):
     """The plain net of :func:`build_plain_cnn` with an identity shortcut around every pair of
-    convolutions (He et al., 2016a): same depth, same parameters."""
-    return _deep_net(input_shape, num_classes, depth, filters, residual=True)
+    convolutions: same depth, same weights. Uncompiled, logits out.
+
+    ``version=1`` arranges each pair as ResNet's post-activation block (He et
+    al., 2016a: conv-BN-ReLU-conv-BN, add, ReLU); ``version=2`` as the
+    pre-activation block (He et al., 2016b: BN-ReLU-conv-BN-ReLU-conv, add),
+    with one BN-ReLU before the pooling.
+    """
+    return _deep_net(input_shape, num_classes, depth, filters, residual=True, version=version)
 
 
 # --------------------------------------------------------------------------
-# Inspecting and measuring
+# Inspecting
 # --------------------------------------------------------------------------
 
 def feature_maps(model, layer_names, x):
     """The outputs of the named layers of ``model`` for images ``x``, as a dict of arrays."""
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    if isinstance(layer_names, str) or not np.iterable(layer_names):
+        raise ValueError(f"layer_names must be a list of layer names, got {layer_names!r}")
+    layer_names = list(layer_names)
     names = [layer.name for layer in model.layers]
     missing = [n for n in layer_names if n not in names]
     if missing or not layer_names:
         raise ValueError(f"layer_names must name layers of the model; unknown: {missing}, "
                          f"available: {names}")
     probe = keras.Model(model.inputs, [model.get_layer(n).output for n in layer_names])
-    outputs = probe.predict(_images4d(x), verbose=0)
+    outputs = probe.predict(_images("x", x), verbose=0)
     outputs = outputs if isinstance(outputs, list) else [outputs]
     return dict(zip(layer_names, outputs))
 
 
-def train_and_measure(model, data, epochs, batch_size=64, callbacks=()):
-    """Fit ``model`` on ``data`` (an ImageData) and measure it.
-
-    Returns a dict: ``parameters``, ``flops`` (multiply-adds per image),
-    ``seconds_per_epoch`` (mean after the first epoch), ``test_accuracy`` and
-    the Keras ``history``.
-    """
-    _check_positive_int(epochs, "epochs")
-    timer = EpochTimer()
-    history = model.fit(data.x_train, data.y_train, epochs=epochs, batch_size=batch_size,
-                        validation_data=(data.x_test, data.y_test), verbose=0,
-                        callbacks=[timer, *callbacks])
-    _, accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
-    return {"parameters": model.count_params(), "flops": count_flops(model),
-            "seconds_per_epoch": timer.mean, "test_accuracy": float(accuracy),
-            "history": history}
+def _flag(name, value):
+    """``value`` if it is a plain ``bool`` (or NumPy bool)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
-def _compiled(model, learning_rate=1e-3):
-    """Compile ``model`` for integer-label classification with Adam."""
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
-
-
-def _check_positive_int(value, name, minimum=1):
-    """Raise ValueError unless ``value`` is an int ≥ ``minimum``; return it."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
-    return value
-
-
-def _check_image_shape(input_shape, min_side=1):
-    """Raise ValueError unless ``input_shape`` is (H, W, C) with H, W ≥ ``min_side``."""
-    shape = tuple(input_shape) if isinstance(input_shape, (tuple, list)) else None
-    if (shape is None or len(shape) != 3
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in shape)
-            or min(shape[:2]) < min_side):
-        raise ValueError(
-            f"input_shape must be (height, width, channels) of positive integers with "
-            f"height and width ≥ {min_side}, got {input_shape!r}")
+def _image_shape(input_shape, min_side=1):
+    """``input_shape`` as (H, W, C) of ints, with H, W ≥ ``min_side``; else ValueError."""
+    allowed = (f"(height, width, channels) of positive integers with height and width "
+               f"≥ {min_side}")
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3:
+        raise ValueError(f"input_shape must be {allowed}, got {input_shape!r}")
+    try:
+        shape = tuple(positive_int("input_shape", side) for side in input_shape)
+    except ValueError:
+        raise ValueError(f"input_shape must be {allowed}, got {input_shape!r}") from None
+    if min(shape[:2]) < min_side:
+        raise ValueError(f"input_shape must be {allowed}, got {input_shape!r}")
     return shape

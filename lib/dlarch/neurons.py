@@ -20,6 +20,8 @@ from typing import Callable
 import numpy as np
 from scipy.special import erf
 
+from ._checks import array, finite_float, non_negative_int, one_of, positive_float, positive_int
+
 # ---------------------------------------------------------------- activations
 
 
@@ -68,12 +70,14 @@ def relu_derivative(x):
 
 def leaky_relu(x, negative_slope: float = 0.2):
     """x for x > 0, else ``negative_slope * x`` (Keras's default slope 0.2)."""
+    negative_slope = finite_float("negative_slope", negative_slope)
     x = np.asarray(x)
     return np.where(x > 0, x, negative_slope * x)
 
 
 def leaky_relu_derivative(x, negative_slope: float = 0.2):
     """1 for x > 0, else ``negative_slope``."""
+    negative_slope = finite_float("negative_slope", negative_slope)
     x = np.asarray(x)
     return np.where(x > 0, 1.0, negative_slope).astype(x.dtype if x.dtype.kind == "f" else float)
 
@@ -147,11 +151,7 @@ ACTIVATIONS = {
 
 def activation(name: str) -> Activation:
     """The :class:`Activation` called ``name`` (one of ``ACTIVATIONS``)."""
-    if name not in ACTIVATIONS:
-        raise ValueError(
-            f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}"
-        )
-    return ACTIVATIONS[name]
+    return ACTIVATIONS[one_of("activation name", name, ACTIVATIONS)]
 
 
 # --------------------------------------------------------------------- neuron
@@ -159,16 +159,16 @@ def activation(name: str) -> Activation:
 
 def weighted_sum(x, w, b):
     """z = Σᵢ wᵢ xᵢ + b for one input ``(n,)`` or a batch ``(batch, n)``."""
-    x, w = np.asarray(x, dtype=float), np.asarray(w, dtype=float)
+    w = array("w", w, dtype=float)
     if w.ndim != 1:
         raise ValueError(f"w must be a 1-D vector of weights, got shape {w.shape}")
+    x = array("x", x, dtype=float)
     if x.ndim not in (1, 2) or x.shape[-1] != w.shape[0]:
         raise ValueError(
             f"x must have shape ({w.shape[0]},) or (batch, {w.shape[0]}) to match "
             f"{w.shape[0]} weights, got shape {x.shape}"
         )
-    if not np.isscalar(b):
-        raise ValueError(f"b must be a single number (the neuron's bias), got {b!r}")
+    b = finite_float("b (the neuron's bias, a single number)", b)
     return x @ w + b
 
 
@@ -187,17 +187,11 @@ def neuron(x, w, b, activation_name: str = "sigmoid"):
 
 def glorot_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype="float32"):
     """Weights ~ U(−l, l), l = √(6 / (fan_in + fan_out)) (Glorot & Bengio 2010)."""
+    fan_in, fan_out = positive_int("fan_in", fan_in), positive_int("fan_out", fan_out)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-limit, limit, size=(fan_in, fan_out)).astype(dtype)
-
-
-def _check_positive(name, value, kind=int):
-    ok = isinstance(value, (int, np.integer)) if kind is int else isinstance(
-        value, (int, float, np.integer, np.floating)
-    )
-    if not ok or isinstance(value, bool) or value <= 0:
-        what = "a positive integer" if kind is int else "a positive number"
-        raise ValueError(f"{name} must be {what}, got {value!r}")
 
 
 class MLP:
@@ -219,14 +213,15 @@ class MLP:
 
     def __init__(self, layer_sizes, hidden_activation: str = "relu", seed: int = 0,
                  dtype: str = "float32"):
-        sizes = list(layer_sizes) if np.iterable(layer_sizes) else None
-        if not sizes or len(sizes) < 2 or any(
-            isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in sizes
-        ):
-            raise ValueError(
-                "layer_sizes must list at least 2 positive integers (inputs, ..., classes), "
-                f"got {layer_sizes!r}"
-            )
+        allowed = "a list of at least 2 positive integers (inputs, ..., classes)"
+        sizes = list(layer_sizes) if np.iterable(layer_sizes) and not isinstance(
+            layer_sizes, (str, bytes)) else None
+        if not sizes or len(sizes) < 2:
+            raise ValueError(f"layer_sizes must be {allowed}, got {layer_sizes!r}")
+        try:
+            sizes = [positive_int("layer_sizes", n) for n in sizes]
+        except ValueError:
+            raise ValueError(f"layer_sizes must be {allowed}, got {layer_sizes!r}") from None
         if sizes[-1] < 2:
             raise ValueError(f"the output layer needs at least 2 classes, got {sizes[-1]}")
         act = activation(hidden_activation)
@@ -235,9 +230,9 @@ class MLP:
                 f"hidden_activation must be element-wise, not {hidden_activation!r}; "
                 "softmax belongs to the output layer"
             )
-        if dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
-        self.layer_sizes = [int(n) for n in sizes]
+        one_of("dtype", dtype, ("float32", "float64"))
+        seed = non_negative_int("seed", seed)
+        self.layer_sizes = sizes
         self.hidden_activation = hidden_activation
         self.dtype = np.dtype(dtype)
         rng = np.random.default_rng(seed)
@@ -254,7 +249,7 @@ class MLP:
 
     # -- validation
     def _check_x(self, x):
-        x = np.asarray(x)
+        x = array("x", x, finite=True)
         if x.dtype.kind != "f":
             raise ValueError(
                 f"x must be a float array, got dtype {x.dtype}; use x.astype({str(self.dtype)!r})"
@@ -267,14 +262,14 @@ class MLP:
         return x.astype(self.dtype, copy=False)
 
     def _check_y(self, y, n):
-        y = np.asarray(y)
+        y = array("y", y)
         if y.dtype.kind not in "iu":
             raise ValueError(f"y must hold integer class labels, got dtype {y.dtype}")
         if y.shape != (n,):
             raise ValueError(f"y must have shape ({n},) to match x, got shape {y.shape}")
         k = self.layer_sizes[-1]
         if n and (y.min() < 0 or y.max() >= k):
-            raise ValueError(f"labels must lie in [0, {k - 1}], got range [{y.min()}, {y.max()}]")
+            raise ValueError(f"y must hold labels in [0, {k - 1}], got range [{y.min()}, {y.max()}]")
         return y
 
     # -- forward and backward
@@ -337,7 +332,7 @@ class MLP:
 
     def sgd_step(self, x, y, learning_rate: float) -> float:
         """One step W ← W − η ∂L/∂W on a batch; returns the loss before the step."""
-        _check_positive("learning_rate", learning_rate, kind=float)
+        learning_rate = positive_float("learning_rate", learning_rate)
         loss, grads = self.gradients(x, y)
         for i, (dw, db) in enumerate(grads):
             self.weights[i] = self.weights[i] - self.dtype.type(learning_rate) * dw
@@ -357,14 +352,16 @@ class MLP:
             the whole training set after the epoch, and ``val_loss`` /
             ``val_accuracy`` when ``validation_data=(x_val, y_val)`` is given.
         """
-        _check_positive("epochs", epochs)
-        _check_positive("batch_size", batch_size)
-        _check_positive("learning_rate", learning_rate, kind=float)
+        epochs = positive_int("epochs", epochs)
+        batch_size = positive_int("batch_size", batch_size)
+        learning_rate = positive_float("learning_rate", learning_rate)
+        seed = non_negative_int("seed", seed)
         x = self._check_x(x)
         y = self._check_y(y, len(x))
         if validation_data is not None:
-            if len(validation_data) != 2:
-                raise ValueError("validation_data must be a pair (x_val, y_val)")
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError(f"validation_data must be a pair (x_val, y_val), "
+                                 f"got {type(validation_data).__name__}")
             x_val = self._check_x(validation_data[0])
             y_val = self._check_y(validation_data[1], len(x_val))
         rng = np.random.default_rng(seed)
@@ -421,7 +418,7 @@ def numerical_gradients(mlp: MLP, x, y, eps: float = 1e-6):
     """
     if not isinstance(mlp, MLP):
         raise ValueError(f"mlp must be an MLP, got {type(mlp).__name__}")
-    _check_positive("eps", eps, kind=float)
+    eps = positive_float("eps", eps)
     grads = []
     for params in zip(mlp.weights, mlp.biases):
         pair = []
