@@ -18,6 +18,34 @@ import numpy as np
 from . import _checks
 
 
+# --- The network of the chapter ----------------------------------------------------
+
+def build_mlp(input_shape=(28, 28, 1), num_classes: int = 10, *, widths=(128,), name: str = "mlp"):
+    """Flatten → Dense(ReLU) per width → logits; the chapter's small image classifier.
+
+    Returns an uncompiled model ``(B, *input_shape) -> logits (B, num_classes)``.
+    """
+    num_classes = _checks.positive_int("num_classes", num_classes, minimum=2)
+    widths = tuple(_checks.positive_int("widths entry", w) for w in widths)
+    inputs = keras.Input(tuple(input_shape))
+    x = keras.layers.Flatten()(inputs)
+    for i, width in enumerate(widths):
+        x = keras.layers.Dense(width, activation="relu", name=f"dense_{i}")(x)
+    return keras.Model(inputs, keras.layers.Dense(num_classes, name="logits")(x), name=name)
+
+
+def split_validation(x, y, n_validation: int, *, seed: int = 0):
+    """A stratified hold-out: ``(x_train, y_train), (x_val, y_val)`` with ``n_validation`` examples."""
+    from sklearn.model_selection import train_test_split
+
+    n_validation = _checks.positive_int("n_validation", n_validation)
+    if n_validation >= len(x):
+        raise ValueError(f"n_validation must be below the {len(x)} examples, got {n_validation}")
+    x_tr, x_val, y_tr, y_val = train_test_split(x, y, test_size=n_validation, stratify=y,
+                                                random_state=seed)
+    return (x_tr, y_tr), (x_val, y_val)
+
+
 # --- Optimisers from scratch ---------------------------------------------------
 
 class Optimizer:
@@ -474,3 +502,224 @@ def matmul_gflops(size: int = 1024, repeats: int = 10) -> float:
 
 
 # --- Regularisation layers ---
+
+# Dropout and batch normalisation written out, so the lesson can show each line of the
+# mechanism; ``tests/test_regularization.py`` loads the same random weights into these and
+# into the Keras layers and compares outputs, moving statistics and gradients.
+
+
+@keras.saving.register_keras_serializable(package="dlarch")
+class InvertedDropout(keras.layers.Layer):
+    """Dropout (Srivastava et al. 2014) with inverted scaling.
+
+    In training each value is kept with probability ``1 - rate`` and the kept
+    values are divided by ``1 - rate``, so every activation keeps its expected
+    value and inference is the identity. The mask is ``uniform >= rate`` drawn
+    from a seeded ``keras.random.SeedGenerator``: on TensorFlow this is the same
+    draw ``keras.layers.Dropout`` makes, so equal seeds give equal masks.
+    """
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = _checks.fraction("rate", rate)
+        self.seed = None if seed is None else _checks.non_negative_int("seed", seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+
+    def call(self, inputs, training=False):
+        if not training or self.rate == 0.0:
+            return inputs
+        draw = keras.random.uniform(keras.ops.shape(inputs), seed=self.seed_generator,
+                                    dtype=inputs.dtype)
+        keep = keras.ops.cast(draw >= self.rate, inputs.dtype)
+        return inputs * (1.0 / (1.0 - self.rate)) * keep
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="dlarch")
+class BatchNorm(keras.layers.Layer):
+    """Batch normalisation (Ioffe & Szegedy 2015) over the last axis.
+
+    Training: normalise with the mean and (biased) variance of the batch over
+    every axis but the last, then scale by ``gamma`` and shift by ``beta``;
+    update ``moving = momentum * moving + (1 - momentum) * batch``. Inference:
+    normalise with the moving averages instead. Same variables, order and
+    defaults as ``keras.layers.BatchNormalization`` (momentum 0.99, epsilon 1e-3).
+    """
+
+    def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = _checks.fraction("momentum", momentum)
+        self.epsilon = _checks.positive_float("epsilon", epsilon)
+
+    def build(self, input_shape):
+        features = (input_shape[-1],)
+        self.gamma = self.add_weight(shape=features, initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=features, initializer="zeros", name="beta")
+        self.moving_mean = self.add_weight(shape=features, initializer="zeros",
+                                           trainable=False, name="moving_mean")
+        self.moving_variance = self.add_weight(shape=features, initializer="ones",
+                                               trainable=False, name="moving_variance")
+
+    def call(self, inputs, training=False):
+        if training:
+            axes = tuple(range(len(inputs.shape) - 1))
+            mean = keras.ops.mean(inputs, axis=axes)
+            variance = keras.ops.var(inputs, axis=axes)
+            m = self.momentum
+            self.moving_mean.assign(m * self.moving_mean + (1.0 - m) * mean)
+            self.moving_variance.assign(m * self.moving_variance + (1.0 - m) * variance)
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        normalised = (inputs - mean) / keras.ops.sqrt(variance + self.epsilon)
+        return self.gamma * normalised + self.beta
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "epsilon": self.epsilon}
+
+
+def build_mlp_classifier(input_shape=(28, 28, 1), num_classes: int = 10, *, width: int = 512,
+                         depth: int = 2, l1: float = 0.0, l2: float = 0.0,
+                         dropout: float = 0.0, batch_norm: bool = False,
+                         augmentation=(), seed: int = 0) -> keras.Model:
+    """A wide multilayer perceptron that overfits a small training set, with optional cures.
+
+    ``augmentation`` (Keras preprocessing layers, active in training only) runs
+    on the images before they are flattened; every hidden ``Dense`` gets an L1/L2
+    weight penalty when ``l1``/``l2`` > 0, then batch normalisation
+    (Ioffe & Szegedy 2015) when ``batch_norm``, ReLU, and dropout
+    (Srivastava et al. 2014) when ``dropout`` > 0. Returns an *uncompiled* model
+    whose outputs are *logits*.
+    """
+    num_classes = _checks.positive_int("num_classes", num_classes, minimum=2)
+    width = _checks.positive_int("width", width)
+    depth = _checks.positive_int("depth", depth)
+    l1 = _checks.non_negative_float("l1", l1)
+    l2 = _checks.non_negative_float("l2", l2)
+    dropout = _checks.fraction("dropout", dropout)
+    if not isinstance(batch_norm, bool):
+        raise ValueError(f"batch_norm must be True or False, got {batch_norm!r}")
+    augmentation = tuple(augmentation)
+    for layer in augmentation:
+        if not isinstance(layer, keras.layers.Layer):
+            raise ValueError(f"augmentation must hold Keras layers, got {layer!r}")
+    penalty = keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
+    inputs = keras.Input(input_shape)
+    x = inputs
+    for layer in augmentation:
+        x = layer(x)
+    x = keras.layers.Flatten()(x)
+    for i in range(depth):
+        x = keras.layers.Dense(width, use_bias=not batch_norm, kernel_regularizer=penalty,
+                               name=f"dense_{i}")(x)
+        if batch_norm:
+            x = keras.layers.BatchNormalization(name=f"batch_norm_{i}")(x)
+        x = keras.layers.Activation("relu", name=f"relu_{i}")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, seed=seed + i, name=f"dropout_{i}")(x)
+    outputs = keras.layers.Dense(num_classes, name="logits")(x)
+    return keras.Model(inputs, outputs, name="mlp_classifier")
+
+
+def accuracy_gap(model, train, validation, *, batch_size: int = 512) -> dict:
+    """Train and validation accuracy in inference mode, and their gap (train − validation).
+
+    ``train`` and ``validation`` are ``(x, y)`` pairs with integer labels. The
+    training accuracy is measured afresh, not read from ``fit``'s running
+    metric, which dropout and augmentation lower during training.
+    """
+    scores = {}
+    for name, pair in (("train", train), ("validation", validation)):
+        x, y = pair
+        y = _checks.array(f"{name} labels", y, ndim=1)
+        logits = model.predict(x, batch_size=batch_size, verbose=0)
+        if len(logits) != len(y):
+            raise ValueError(f"{name} has {len(logits)} inputs but {len(y)} labels")
+        scores[f"{name}_accuracy"] = float(np.mean(np.argmax(logits, axis=-1) == y))
+    scores["gap"] = scores["train_accuracy"] - scores["validation_accuracy"]
+    return scores
+
+
+# --- Hyperparameter search ---
+
+def trial_table(tuner) -> "pd.DataFrame":
+    """A finished KerasTuner search as one row per trial, in the order they ran.
+
+    Columns: ``trial`` (1, 2, ...), ``score`` (the objective), ``best_so_far``
+    (the best score up to that trial, for the objective's direction) and one
+    column per hyperparameter. Raises ``RuntimeError`` if any trial did not
+    complete — KerasTuner only prints the traceback of a failed trial (for
+    instance when ``tensorboard``, which it imports in every trial, is missing).
+    """
+    import pandas as pd
+
+    oracle = getattr(tuner, "oracle", None)
+    if oracle is None or not hasattr(oracle, "trials"):
+        raise ValueError(f"tuner must be a KerasTuner tuner, got {type(tuner).__name__}")
+    trials = sorted(oracle.trials.values(), key=lambda t: int(t.trial_id))
+    if not trials:
+        raise RuntimeError("the tuner ran no trials; call tuner.search(...) first")
+    failed = [t.trial_id for t in trials if t.status != "COMPLETED"]
+    if failed:
+        raise RuntimeError(
+            f"trials {failed} did not complete (statuses "
+            f"{sorted({t.status for t in trials if t.status != 'COMPLETED'})}); see the "
+            "tracebacks printed by the search. If they name `tensorboard`, install it.")
+    higher = oracle.objective.direction == "max"
+    rows = [{"trial": i, "score": float(t.score), **t.hyperparameters.values}
+            for i, t in enumerate(trials, start=1)]
+    table = pd.DataFrame(rows)
+    best = table["score"].cummax() if higher else table["score"].cummin()
+    table.insert(2, "best_so_far", best)
+    return table
+
+
+# --- Transfer learning ---
+
+def build_feature_cnn(input_shape=(28, 28, 1), *, filters=(32, 64), units: int = 128,
+                      name: str = "features") -> keras.Model:
+    """Conv–pool blocks and a dense layer: the reusable part of a small image classifier.
+
+    Returns an uncompiled model from images to ``units`` features (after ReLU);
+    put a head on it with :func:`build_classifier_on`.
+    """
+    filters = tuple(filters) if isinstance(filters, (tuple, list)) else filters
+    if not isinstance(filters, tuple) or not filters:
+        raise ValueError(f"filters must be a non-empty tuple of positive integers, got {filters!r}")
+    filters = tuple(_checks.positive_int("filters", f) for f in filters)
+    units = _checks.positive_int("units", units)
+    inputs = keras.Input(input_shape)
+    x = inputs
+    for i, f in enumerate(filters):
+        x = keras.layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv_{i}")(x)
+        x = keras.layers.MaxPooling2D(name=f"pool_{i}")(x)
+    x = keras.layers.Flatten()(x)
+    outputs = keras.layers.Dense(units, activation="relu", name="embedding")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def build_classifier_on(features: keras.Model, num_classes: int, *,
+                        name: str = "classifier") -> keras.Model:
+    """``features`` followed by a new dense head; an uncompiled model whose outputs are logits."""
+    if not isinstance(features, keras.Model):
+        raise ValueError(f"features must be a keras.Model, got {type(features).__name__}")
+    num_classes = _checks.positive_int("num_classes", num_classes, minimum=2)
+    inputs = keras.Input(features.input_shape[1:])
+    outputs = keras.layers.Dense(num_classes, name="head")(features(inputs))
+    return keras.Model(inputs, outputs, name=name)
+
+
+def copy_model(model: keras.Model) -> keras.Model:
+    """A new model of the same architecture holding a copy of ``model``'s weights."""
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    return clone
