@@ -107,10 +107,11 @@ def test_unknown_dataset_names_the_known_ones():
         data.fetch("cifar")
 
 
-def test_mirror_must_be_a_folder(monkeypatch, tmp_path):
+def test_a_missing_mirror_folder_is_a_warning_and_the_next_source_is_tried(monkeypatch, tmp_path):
     monkeypatch.setenv("DLARCH_DATA_MIRROR", str(tmp_path / "nope"))
-    with pytest.raises(ValueError, match="DLARCH_DATA_MIRROR"):
-        data.mirror_dir()
+    with pytest.warns(UserWarning, match=r"DLARCH_DATA_MIRROR=.*nope.* is not a folder"):
+        text = data.load_shakespeare()
+    assert text.source == "synthetic"
 
 
 def test_mnist_offline_fallback_is_real_digits(capsys):
@@ -376,3 +377,122 @@ def test_load_imdb_names_the_bad_argument():
     with pytest.raises(ValueError, match=r"maxlen must be an integer ≥ 20, got 5"):
         data.load_imdb(maxlen=5)
     assert data.load_imdb(num_words=np.int64(1000), maxlen=np.int64(20), n_synthetic=np.int64(10)).x_train.shape == (10, 20)
+
+
+# --- Faults: each is a clear message, and nothing is lost or half-written --------------------
+
+def _refuse(monkeypatch, method, under, error):
+    """Make ``Path.<method>`` raise ``error`` for paths under ``under`` (root ignores chmod)."""
+    original = getattr(Path, method)
+
+    def refuse(self, *args, **kwargs):
+        if str(self).startswith(str(under)):
+            raise error
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, method, refuse)
+
+
+def test_bad_copy_in_a_read_only_cache_is_reported_and_the_mirror_used(tmp_path, monkeypatch,
+                                                                       fake_file, capsys):
+    cache = data.cache_dir()
+    cache.mkdir(parents=True)
+    (cache / "toy.txt").write_bytes(b"half-written")
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    (mirror / "toy.txt").write_bytes(PAYLOAD)
+    monkeypatch.setenv("DLARCH_DATA_MIRROR", str(mirror))
+    _refuse(monkeypatch, "unlink", cache, PermissionError(13, "Permission denied"))
+    got = data.fetch("toy")
+    assert got.source == "mirror"
+    out = capsys.readouterr().out
+    assert "checksum mismatch" in out and "could not delete it (Permission denied)" in out
+
+
+def test_an_unwritable_cache_is_a_local_error_not_a_fallback(monkeypatch, fake_file, served):
+    folder, base = served
+    (folder / "toy.txt").write_bytes(PAYLOAD)
+    monkeypatch.setenv("DLARCH_OFFLINE", "0")
+    monkeypatch.setitem(data.FILES, "toy", RemoteFile("toy.txt", base + "toy.txt", fake_file.sha256))
+    _refuse(monkeypatch, "mkdir", data.cache_dir(), PermissionError(13, "Permission denied"))
+    with pytest.raises(data.DataIOError, match=r"could not create .*datasets/\.partial: "
+                                              r"Permission denied.*not the network"):
+        data.fetch("toy")
+
+
+def test_a_full_disk_during_download_is_a_local_error_and_leaves_nothing(monkeypatch, fake_file,
+                                                                         served):
+    import pooch
+
+    folder, base = served
+    (folder / "toy.txt").write_bytes(PAYLOAD)
+    monkeypatch.setenv("DLARCH_OFFLINE", "0")
+    monkeypatch.setitem(data.FILES, "toy", RemoteFile("toy.txt", base + "toy.txt", fake_file.sha256))
+
+    def full_disk(self, url, output_file, pooch_instance, check_only=False):
+        Path(output_file).write_bytes(PAYLOAD[:10])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pooch.HTTPDownloader, "__call__", full_disk)
+    with pytest.raises(data.DataIOError, match=r"could not write toy\.txt into .*No space left"):
+        data.fetch("toy")
+    cache = data.cache_dir()
+    assert list(cache.iterdir()) == [], "a failed download left files behind"
+
+
+KILLED_DOWNLOAD = """
+import os, signal, sys
+from pathlib import Path
+import pooch
+import dlarch.data as data
+from dlarch.data.registry import RemoteFile
+
+def killed(self, url, output_file, pooch_instance, check_only=False):
+    Path(output_file).write_bytes(b"the first bytes")
+    os.kill(os.getpid(), signal.SIGKILL)   # kill -9 in the middle of the download
+
+pooch.HTTPDownloader.__call__ = killed
+data.FILES["toy"] = RemoteFile("toy.txt", "http://127.0.0.1:9/toy.txt", sys.argv[1])
+data.fetch("toy")
+"""
+
+
+def test_a_killed_download_leaves_only_a_listed_and_cleaned_leftover(tmp_path, monkeypatch,
+                                                                     fake_file, served, capsys):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DLARCH_OFFLINE": "0"}
+    child = subprocess.run([sys.executable, "-c", KILLED_DOWNLOAD, fake_file.sha256], env=env,
+                           capture_output=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+    cache = data.cache_dir()
+    assert not (cache / "toy.txt").exists()
+    left = fetch_mod.leftovers(cache)
+    assert len(left) == 1 and left[0].read_bytes() == b"the first bytes"
+    assert cli(["verify", "toy"]) == 1
+    assert f"LEFTOVER  {left[0]}" in capsys.readouterr().out
+    folder, base = served
+    (folder / "toy.txt").write_bytes(PAYLOAD)
+    monkeypatch.setenv("DLARCH_OFFLINE", "0")
+    monkeypatch.setitem(data.FILES, "toy", RemoteFile("toy.txt", base + "toy.txt", fake_file.sha256))
+    assert cli(["download", "toy"]) == 0
+    assert f"deleted   {left[0]} (an unfinished download)" in capsys.readouterr().out
+    assert sorted(p.name for p in cache.iterdir()) == ["toy.txt"]
+    monkeypatch.setenv("DLARCH_OFFLINE", "1")
+    assert cli(["verify", "toy"]) == 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["download", "toy"], "DLARCH_OFFLINE=1 forbids the network"),
+    (["download", "toy", "--to", ""], "--to needs a folder name"),
+    (["download", "toy", "--to", "{file}"], "is a file, not a folder"),
+])
+def test_cli_answers_clearly(argv, message, tmp_path, fake_file, capsys):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    with pytest.raises(SystemExit) as caught:
+        cli([arg.format(file=a_file) for arg in argv])
+    assert caught.value.code == 2 and message in capsys.readouterr().err

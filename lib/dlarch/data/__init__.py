@@ -7,7 +7,7 @@ reader always knows whether a result came from full or fallback data.
 
 from .copying import make_copy_task
 from .dates import date_pairs, make_date_task
-from .fetch import ChecksumError, DataUnavailable, cache_dir, fetch, mirror_dir
+from .fetch import ChecksumError, DataIOError, DataUnavailable, cache_dir, fetch, mirror_dir
 from .images import ImageData, load_digits, load_fashion_mnist, load_mnist
 from .imdb import SentimentData, load_imdb
 from .motifs import first_last_task, motif_task
@@ -40,6 +40,7 @@ __all__ = [
     "cache_dir",
     "CharVocab",
     "ChecksumError",
+    "DataIOError",
     "DataUnavailable",
     "date_pairs",
     "fetch",

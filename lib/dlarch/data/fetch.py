@@ -4,8 +4,14 @@ Order: a verified copy in the cache (``$KERAS_HOME/datasets``), then the
 mirror folder named by ``DLARCH_DATA_MIRROR``, then a copy installed by a
 system package (Fashion-MNIST: Debian's ``dataset-fashion-mnist``), then a
 download (skipped when ``DLARCH_OFFLINE=1``). Every file is checked against its sha256; downloads go
-through pooch, which writes to a temporary file and renames it only once the
-hash matches, so nothing half-written is ever left in the cache.
+through pooch into a ``.partial`` subfolder, where it writes a temporary file
+and renames it only once the hash matches; the verified file then moves into
+place. A download killed half-way leaves its leftovers only in ``.partial``,
+which ``python -m dlarch.data verify`` lists and ``download`` cleans.
+
+Only a network failure falls back to a loader's stand-in data. A local
+problem (a read-only or full cache, an unreadable file) is a :class:`DataIOError`
+naming the path and the reason, and a missing mirror folder is a warning.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import shutil
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +29,7 @@ from .registry import FILES, RemoteFile, SystemCopy
 
 MIRROR_ENV = "DLARCH_DATA_MIRROR"
 DOWNLOAD_TIMEOUT_S = 30
+PARTIAL = ".partial"  # subfolder of a download target holding unfinished downloads
 
 
 class ChecksumError(ValueError):
@@ -29,6 +38,18 @@ class ChecksumError(ValueError):
 
 class DataUnavailable(RuntimeError):
     """A dataset with no honest fallback is reachable from none of its sources."""
+
+
+class DataIOError(OSError):
+    """A local read or write of a data file failed (not the network): names the path and why."""
+
+
+def io_error(action: str, path: Path, err: OSError) -> DataIOError:
+    """A DataIOError saying what failed on which path, and the system's reason."""
+    reason = err.strerror or str(err) or type(err).__name__
+    return DataIOError(f"could not {action} {path}: {reason} ({type(err).__name__}); this is a "
+                       "local problem, not the network: make the folder writable, free space, "
+                       "or set KERAS_HOME to another folder")
 
 
 @dataclass(frozen=True)
@@ -66,21 +87,26 @@ def cache_dir() -> Path:
 
 
 def mirror_dir() -> Path | None:
-    """The mirror folder named by ``DLARCH_DATA_MIRROR``, if any."""
+    """The mirror folder named by ``DLARCH_DATA_MIRROR``; None (with a warning) if it is not one."""
     value = os.environ.get(MIRROR_ENV, "").strip()
     if not value:
         return None
     path = Path(value).expanduser()
     if not path.is_dir():
-        raise ValueError(f"{MIRROR_ENV}={value!r} is not a folder; unset it or point it at one")
+        warnings.warn(f"{MIRROR_ENV}={value!r} is not a folder; ignoring the mirror and trying "
+                      "the next source", stacklevel=3)
+        return None
     return path
 
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as err:
+        raise io_error("read", path, err) from None
     return digest.hexdigest()
 
 
@@ -96,9 +122,14 @@ def verify(path: Path, entry: RemoteFile) -> None:
 def payload_sha256(path: Path) -> str:
     """The sha256 of a gzip file's decompressed payload."""
     digest = hashlib.sha256()
-    with gzip.open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with gzip.open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except gzip.BadGzipFile:
+        return "not a gzip file"
+    except OSError as err:
+        raise io_error("read", path, err) from None
     return digest.hexdigest()
 
 
@@ -119,8 +150,12 @@ def _from_cache(entry: RemoteFile) -> Path | None:
     try:
         verify(path, entry)
     except ChecksumError as err:
-        path.unlink()
-        print(f"[data] {err}; deleted the bad cached copy")
+        try:
+            path.unlink()
+            print(f"[data] {err}; deleted the bad cached copy")
+        except OSError as why:  # e.g. a read-only cache: keep going, the next source may do
+            print(f"[data] {err}; could not delete it ({why.strerror or why}), so it is "
+                  "ignored and the next source is tried")
         return None
     return path
 
@@ -142,25 +177,65 @@ def _from_system(entry: RemoteFile) -> Path | None:
     return path
 
 
+def leftovers(folder: Path) -> list[Path]:
+    """Unfinished downloads (killed half-way) left in ``folder``'s ``.partial`` subfolder."""
+    partial = Path(folder) / PARTIAL
+    return sorted(partial.iterdir()) if partial.is_dir() else []
+
+
+def clean_leftovers(folder: Path) -> list[Path]:
+    """Delete the unfinished downloads of ``folder`` and return what was deleted."""
+    found = leftovers(folder)
+    for path in found:
+        try:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+        except OSError as err:
+            raise io_error("delete the unfinished download", path, err) from None
+    return found
+
+
 def download(entry: RemoteFile, folder: Path | None = None) -> Path:
-    """Download ``entry`` into ``folder`` (default: the cache), verified."""
+    """Download ``entry`` into ``folder`` (default: the cache), verified.
+
+    Raises ChecksumError for wrong bytes, DataIOError when the folder cannot be
+    written, and requests' exceptions for network failures.
+    """
     import pooch
 
     pooch.get_logger().setLevel("WARNING")  # the loader prints its own one-line summary
     folder = Path(folder) if folder is not None else cache_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / PARTIAL
+    try:
+        partial.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise io_error("create the download folder", partial, err) from None
+    target = folder / entry.filename
     try:
         path = pooch.retrieve(
             entry.url,
             known_hash=f"sha256:{entry.sha256}",
             fname=entry.filename,
-            path=folder,
+            path=partial,
             downloader=pooch.HTTPDownloader(progressbar=False, timeout=DOWNLOAD_TIMEOUT_S),
             progressbar=False,
         )
+        os.replace(path, target)  # same file system: the verified file appears whole or not at all
     except ValueError as err:  # pooch reports a hash mismatch as ValueError
         raise ChecksumError(f"checksum mismatch for {entry.url}: {err}") from None
-    return Path(path)
+    except OSError as err:
+        if _is_network_error(err):
+            raise
+        raise io_error(f"write {entry.filename} into", folder, err) from None
+    finally:
+        if partial.is_dir() and not any(partial.iterdir()):
+            partial.rmdir()
+    return target
+
+
+def _is_network_error(err: BaseException) -> bool:
+    import requests
+
+    return isinstance(err, requests.exceptions.RequestException)
 
 
 def fetch(key: str) -> Fetched | None:
@@ -179,8 +254,9 @@ def fetch(key: str) -> Fetched | None:
         return None
     try:
         return Fetched(download(entry), "download")
-    except ChecksumError:
-        raise
-    except Exception as err:  # no network, DNS failure, HTTP error
-        print(f"[data] could not download {entry.url} ({type(err).__name__}); using the fallback")
+    except Exception as err:
+        if not _is_network_error(err):  # checksums and local I/O errors are never hidden
+            raise
+        print(f"[data] could not download {entry.url} ({type(err).__name__}: no network?); "
+              "using the fallback")
         return None
