@@ -11,6 +11,11 @@ vector) and is trained to reproduce the input from it
 * ``Sampling``, ``kl_divergence``, ``VAE`` and ``build_vae``: the variational
   autoencoder (Kingma & Welling 2014);
 * ``plot_reconstructions``: rows of images (input, noisy, reconstructed, ...).
+
+Builders return uncompiled models. Encoders output codes; decoders and
+autoencoders output *pixel values in [0, 1]* through a sigmoid, not logits:
+their output is an image that the notebooks show, score and feed onwards,
+and Keras's binary cross-entropy on probabilities clips them for stability.
 """
 
 from __future__ import annotations
@@ -21,35 +26,23 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-KINDS = ("dense", "conv")
+from dlarch import _checks
+
+ENCODER_KINDS = ("dense", "conv")
 NOISES = ("gaussian", "masking", "salt_pepper")
 
 
 # --------------------------------------------------------------------------- validation
 def _check_shape(shape, what: str) -> tuple:
-    shape = tuple(shape) if isinstance(shape, (tuple, list)) else shape
-    if (not isinstance(shape, tuple) or len(shape) != 3
-            or not all(isinstance(d, (int, np.integer)) and d > 0 for d in shape)):
+    if not isinstance(shape, (tuple, list)) or len(shape) != 3:
         raise ValueError(f"{what} must be (height, width, channels) of positive integers, got {shape!r}")
-    return tuple(int(d) for d in shape)
-
-
-def _check_positive_int(value, what: str) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
+    return tuple(_checks.positive_int(what, d) for d in shape)
 
 
 def _check_widths(widths, what: str) -> tuple:
     if not isinstance(widths, (tuple, list)) or not widths:
         raise ValueError(f"{what} must be a non-empty tuple of positive integers, got {widths!r}")
-    return tuple(_check_positive_int(w, what) for w in widths)
-
-
-def _check_kind(kind: str) -> str:
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    return kind
+    return tuple(_checks.positive_int(what, w) for w in widths)
 
 
 def _check_conv_shape(shape: tuple, filters: tuple) -> None:
@@ -77,7 +70,7 @@ def _encoder_body(inputs, kind: str, widths: tuple):
 
 def build_encoder(input_shape=(28, 28, 1), latent_dim: int = 32, *, kind: str = "dense",
                   widths=(256, 128), variational: bool = False, name: str = "encoder"):
-    """Map an image to its latent vector (or, if ``variational``, to ``[z_mean, z_log_var]``).
+    """Map an image to its latent vector (or, if ``variational``, to ``[z_mean, z_log_var]``); uncompiled.
 
     Args:
         kind: ``"dense"`` (``widths`` are layer sizes) or ``"conv"`` (``widths``
@@ -86,8 +79,8 @@ def build_encoder(input_shape=(28, 28, 1), latent_dim: int = 32, *, kind: str = 
             instead of one code.
     """
     shape = _check_shape(input_shape, "input_shape")
-    latent_dim = _check_positive_int(latent_dim, "latent_dim")
-    kind, widths = _check_kind(kind), _check_widths(widths, "widths")
+    latent_dim = _checks.positive_int("latent_dim", latent_dim)
+    kind, widths = _checks.one_of("kind", kind, ENCODER_KINDS), _check_widths(widths, "widths")
     if kind == "conv":
         _check_conv_shape(shape, widths)
     inputs = keras.Input(shape)
@@ -102,13 +95,13 @@ def build_encoder(input_shape=(28, 28, 1), latent_dim: int = 32, *, kind: str = 
 
 def build_decoder(output_shape=(28, 28, 1), latent_dim: int = 32, *, kind: str = "dense",
                   widths=(128, 256), name: str = "decoder"):
-    """Map a latent vector back to an image with pixels in [0, 1] (sigmoid output).
+    """Map a latent vector back to an image with pixels in [0, 1] (sigmoid output); uncompiled.
 
     ``widths`` run from the bottleneck outwards, e.g. the reverse of the encoder's.
     """
     shape = _check_shape(output_shape, "output_shape")
-    latent_dim = _check_positive_int(latent_dim, "latent_dim")
-    kind, widths = _check_kind(kind), _check_widths(widths, "widths")
+    latent_dim = _checks.positive_int("latent_dim", latent_dim)
+    kind, widths = _checks.one_of("kind", kind, ENCODER_KINDS), _check_widths(widths, "widths")
     inputs = keras.Input((latent_dim,))
     x = inputs
     if kind == "dense":
@@ -138,8 +131,9 @@ def _autoencoder(input_shape, latent_dim, kind, widths, name):
 
 def build_dense_autoencoder(input_shape=(28, 28, 1), latent_dim: int = 32, widths=(256, 128),
                             name: str = "dense_autoencoder"):
-    """Fully connected autoencoder (Hinton & Salakhutdinov 2006): image -> code -> image.
+    """Fully connected autoencoder (Hinton & Salakhutdinov 2006): image -> code -> image in [0, 1].
 
+    Uncompiled; the output is the sigmoid image, not logits.
     The encoder uses ``widths`` and the decoder mirrors them; get the halves
     with ``model.get_layer("encoder")`` and ``model.get_layer("decoder")``.
     """
@@ -150,9 +144,10 @@ def build_conv_autoencoder(input_shape=(28, 28, 1), latent_dim: int = 16, filter
                            name: str = "conv_autoencoder"):
     """Convolutional autoencoder: stride-2 convolutions down, transposed convolutions up.
 
+    Uncompiled; the output is the sigmoid image in [0, 1], not logits.
     Height and width must be divisible by ``2 ** len(filters)``.
     """
-    return _autoencoder(input_shape, latent_dim, "conv", filters, name)
+    return _autoencoder(input_shape, latent_dim, "conv", _check_widths(filters, "filters"), name)
 
 
 # --------------------------------------------------------------------------- denoising and scores
@@ -166,14 +161,13 @@ def corrupt(x, noise: str = "gaussian", level: float = 0.5, seed: int = 0) -> np
         level: the standard deviation (gaussian, > 0) or the fraction of
             pixels (masking, salt_pepper, in (0, 1]).
     """
-    if noise not in NOISES:
-        raise ValueError(f"noise must be one of {NOISES}, got {noise!r}")
-    level = float(level)
-    if level <= 0 or (noise != "gaussian" and level > 1):
-        allowed = "> 0" if noise == "gaussian" else "in (0, 1]"
-        raise ValueError(f"level for {noise} noise must be {allowed}, got {level}")
-    x = np.asarray(x, dtype=np.float32)
-    rng = np.random.default_rng(seed)
+    noise = _checks.one_of("noise", noise, NOISES)
+    if noise == "gaussian":
+        level = _checks.positive_float("level", level)
+    else:
+        level = _checks.fraction("level", level, low_inclusive=False, high_inclusive=True)
+    x = _checks.array("x", x, dtype=np.float32)
+    rng = np.random.default_rng(_checks.non_negative_int("seed", seed))
     if noise == "gaussian":
         noisy = x + rng.normal(0.0, level, size=x.shape).astype(np.float32)
     else:
@@ -185,10 +179,10 @@ def corrupt(x, noise: str = "gaussian", level: float = 0.5, seed: int = 0) -> np
 
 def reconstruction_error(model, x, *, batch_size: int = 256) -> np.ndarray:
     """Per-sample mean squared error between ``x`` and ``model.predict(x)``, shape ``(N,)``."""
-    x = np.asarray(x, dtype=np.float32)
+    x = _checks.array("x", x, dtype=np.float32)
     if x.ndim < 2 or len(x) == 0:
         raise ValueError(f"x must be a non-empty batch of samples, got shape {x.shape}")
-    batch_size = _check_positive_int(batch_size, "batch_size")
+    batch_size = _checks.positive_int("batch_size", batch_size)
     reconstructed = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
     if reconstructed.shape != x.shape:
         raise ValueError(f"model output shape {reconstructed.shape} differs from input shape {x.shape}")
@@ -201,7 +195,7 @@ def plot_reconstructions(rows: dict, *, title: str, n: int = 10, xlabel: str = "
 
     if not rows:
         raise ValueError("rows must map at least one row label to a batch of images")
-    n = _check_positive_int(n, "n")
+    n = _checks.positive_int("n", n)
     batches = {label: np.asarray(images) for label, images in rows.items()}
     short = {label: len(b) for label, b in batches.items() if len(b) < n}
     if short:
@@ -247,10 +241,8 @@ class Sampling(layers.Layer):
 
     def __init__(self, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = None if seed is None else _checks.non_negative_int("seed", seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def call(self, inputs):
         z_mean, z_log_var = inputs
@@ -262,6 +254,24 @@ class Sampling(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}
+
+
+def _check_vae_parts(encoder, decoder) -> None:
+    """An encoder and a decoder that cannot form a VAE fail here, not later inside ``fit``."""
+    if not isinstance(encoder, keras.Model) or not isinstance(decoder, keras.Model):
+        raise ValueError("encoder and decoder must be keras.Model instances, got "
+                         f"{type(encoder).__name__} and {type(decoder).__name__}")
+    heads = [tuple(t.shape)[1:] for t in encoder.outputs]
+    if len(heads) != 2 or heads[0] != heads[1] or len(heads[0]) != 1:
+        raise ValueError(f"encoder must output [z_mean, z_log_var], two vectors of one size, "
+                         f"got output shapes {heads}")
+    code = tuple(decoder.input_shape)[1:]
+    if code != heads[0]:
+        raise ValueError(f"the decoder takes codes of shape {code} but the encoder's codes have "
+                         f"shape {heads[0]}")
+    image, rebuilt = tuple(encoder.input_shape)[1:], tuple(decoder.output_shape)[1:]
+    if image != rebuilt:
+        raise ValueError(f"the decoder outputs shape {rebuilt} but the encoder reads shape {image}")
 
 
 @keras.saving.register_keras_serializable(package="dlarch")
@@ -283,10 +293,10 @@ class VAE(keras.Model):
 
     def __init__(self, encoder, decoder, beta: float = 1.0, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(beta, (int, float)) or beta < 0:
-            raise ValueError(f"beta must be a non-negative number, got {beta!r}")
+        _check_vae_parts(encoder, decoder)
         self.encoder, self.decoder = encoder, decoder
-        self.beta, self.seed = float(beta), seed
+        self.beta = _checks.non_negative_float("beta", beta)
+        self.seed = None if seed is None else _checks.non_negative_int("seed", seed)
         self.sampling = Sampling(seed, name="sampling")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
@@ -327,7 +337,10 @@ class VAE(keras.Model):
 
 def build_vae(input_shape=(28, 28, 1), latent_dim: int = 2, *, kind: str = "dense",
               widths=(256, 128), beta: float = 1.0, seed: int | None = None) -> VAE:
-    """A ``VAE`` whose encoder uses ``widths`` and whose decoder mirrors them."""
+    """A ``VAE`` whose encoder uses ``widths`` and whose decoder mirrors them; uncompiled.
+
+    The decoder outputs Bernoulli means in [0, 1] (the VAE's loss needs them).
+    """
     widths = _check_widths(widths, "widths")
     encoder = build_encoder(input_shape, latent_dim, kind=kind, widths=widths, variational=True)
     decoder = build_decoder(input_shape, latent_dim, kind=kind, widths=widths[::-1])
