@@ -29,3 +29,16 @@ def test_image_grid_shape_and_errors():
     assert len(fig.axes) == 15 and fig._suptitle.get_text() == "grid"
     with pytest.raises(ValueError, match="shape"):
         plots.image_grid(np.zeros((8, 8)), title="bad")
+
+
+def test_flow_diagram_draws_boxes_and_arrows():
+    boxes = {"z": (0.1, 0.5, "noise z"), "G": (0.5, 0.5, "generator"), "D": (0.9, 0.5, "D")}
+    fig = plots.flow_diagram(boxes, [("z", "G", "sample"), ("G", "D", "", 0.3)], title="Loop")
+    ax = fig.axes[0]
+    assert ax.get_title() == "Loop"
+    assert {t.get_text() for t in ax.texts} >= {"noise z", "generator", "D", "sample"}
+    assert len(ax.patches) + len([c for c in ax.get_children() if type(c).__name__ == "Annotation"]) >= 2
+    with pytest.raises(ValueError, match="unknown boxes"):
+        plots.flow_diagram(boxes, [("z", "X", "")], title="bad")
+    with pytest.raises(ValueError, match="at least one"):
+        plots.flow_diagram({}, [], title="empty")

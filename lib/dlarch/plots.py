@@ -75,3 +75,51 @@ def image_grid(images, labels=None, *, title: str, ncols: int = 10, cmap: str = 
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def flow_diagram(boxes: dict, arrows, *, title: str, size=(8.0, 3.0)):
+    """Labelled boxes joined by labelled arrows: a model's data flow or a training loop.
+
+    Args:
+        boxes: ``name -> (x, y, text)``, the centre of each box in axes
+            fractions (0 to 1) and the text written in it.
+        arrows: ``(start, end, label)`` triples of box names; ``label`` is
+            written at the middle of the arrow ("" for none). A fourth item,
+            if given, bends the arrow (matplotlib's ``arc3`` radius).
+    """
+    if not boxes:
+        raise ValueError("boxes must map at least one name to (x, y, text)")
+    fig, ax = plt.subplots(figsize=size)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.axis("off")
+    drawn = {}
+    for name, spec in boxes.items():
+        if len(spec) != 3:
+            raise ValueError(f"box {name!r} must be (x, y, text), got {spec!r}")
+        x, y, text = spec
+        drawn[name] = ax.text(x, y, text, ha="center", va="center", fontsize=9, zorder=3,
+                              bbox=dict(boxstyle="round,pad=0.5", facecolor="#eef3fb",
+                                        edgecolor="0.3"))
+    fig.canvas.draw()  # the boxes need their sizes before arrows can be clipped to them
+    for arrow in arrows:
+        start, end, label, *bend = arrow
+        missing = [name for name in (start, end) if name not in drawn]
+        if missing:
+            raise ValueError(f"arrow {arrow!r} names unknown boxes {missing}; boxes are {list(drawn)}")
+        ax.annotate("", xy=boxes[end][:2], xytext=boxes[start][:2],
+                    arrowprops=dict(arrowstyle="-|>", color="0.25", lw=1.2,
+                                    connectionstyle=f"arc3,rad={bend[0] if bend else 0}",
+                                    patchA=drawn[start].get_bbox_patch(),
+                                    patchB=drawn[end].get_bbox_patch()))
+        if label:
+            # the middle of matplotlib's arc3 curve: half-way to its control point
+            (x0, y0), (x1, y1) = boxes[start][:2], boxes[end][:2]
+            rad = bend[0] if bend else 0.0
+            width, height = ax.bbox.width, ax.bbox.height  # arc3 bends in display units
+            ax.text((x0 + x1) / 2 + 0.5 * rad * (y1 - y0) * height / width,
+                    (y0 + y1) / 2 - 0.5 * rad * (x1 - x0) * width / height,
+                    label, ha="center", va="center", fontsize=8, color="0.2", zorder=4,
+                    bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none"))
+    ax.set_title(title)
+    return fig
