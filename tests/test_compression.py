@@ -226,10 +226,3 @@ def test_distillation_checks_temperature_and_output_shapes():
     with pytest.raises(ValueError, match="temperature"):
         cp.build_distiller(dense_model(), dense_model(), temperature=0.0)
 
-
-def test_as_logits_removes_a_final_softmax_only():
-    x = keras.Input((3,))
-    soft = keras.Model(x, keras.layers.Dense(2, activation="softmax")(x))
-    assert cp.ends_in_softmax(soft) and not cp.ends_in_softmax(cp.as_logits(soft))
-    plain = dense_model()
-    assert cp.as_logits(plain) is plain and not cp.ends_in_softmax(plain)

@@ -392,6 +392,14 @@ def distillation_loss(labels, teacher_logits, student_logits, *, temperature,
     return weight * hard + (1.0 - weight) * soft_target_loss(t, s, temperature)
 
 
+def _output_shape(model, name):
+    outputs = getattr(model, "outputs", None)
+    if not outputs or len(outputs) != 1:
+        raise ValueError(f"{name} must be a functional or Sequential model with one output "
+                         f"(built, with an Input), got {type(model).__name__}")
+    return tuple(outputs[0].shape)
+
+
 def build_distiller(teacher, student, *, temperature, student_loss_weight=0.5):
     """A ``keras.distillation.Distiller`` with the KL loss that really applies T.
 
@@ -403,23 +411,14 @@ def build_distiller(teacher, student, *, temperature, student_loss_weight=0.5):
     """
     temperature = _checks.positive_float("temperature", temperature)
     weight = _checks.fraction("student_loss_weight", student_loss_weight, high_inclusive=True)
-    if tuple(teacher.output.shape) != tuple(student.output.shape):
+    shapes = [_output_shape(model, name) for model, name in ((teacher, "teacher"),
+                                                             (student, "student"))]
+    if shapes[0] != shapes[1]:
         raise ValueError(f"teacher and student must output the same shape of logits, "
-                         f"got {tuple(teacher.output.shape)} and {tuple(student.output.shape)}")
+                         f"got {shapes[0]} and {shapes[1]}")
     loss = keras.distillation.LogitsDistillation(temperature=temperature,
                                                  loss=keras.losses.KLDivergence())
     return keras.distillation.Distiller(teacher=teacher, student=student,
                                         distillation_losses=loss,
                                         student_loss_weight=weight)
 
-
-def ends_in_softmax(model):
-    """True when the last layer applies a softmax (a builder that predates logit outputs)."""
-    return getattr(model.layers[-1], "activation", None) is keras.activations.softmax
-
-
-def as_logits(model):
-    """``model`` with a final softmax removed, so it outputs logits; others unchanged."""
-    if ends_in_softmax(model):
-        model.layers[-1].activation = keras.activations.linear
-    return model
