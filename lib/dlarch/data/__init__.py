@@ -10,8 +10,9 @@ from .dates import date_pairs, make_date_task
 from .fetch import ChecksumError, DataIOError, DataUnavailable, cache_dir, fetch, mirror_dir
 from .images import ImageData, load_digits, load_fashion_mnist, load_mnist
 from .imdb import SentimentData, load_imdb
-from .motifs import first_last_task, motif_task
+from .motifs import first_token_task, motif_task
 from .palindromes import make_palindrome_task
+from .series import SeriesData, load_co2
 from .registry import FILES
 from .sequences import (adding_problem, forecast_windows, majority_task, next_step_windows,
                         synthetic_series)
@@ -44,11 +45,12 @@ __all__ = [
     "DataUnavailable",
     "date_pairs",
     "fetch",
-    "first_last_task",
+    "first_token_task",
     "FILES",
     "forecast_windows",
     "ImageData",
     "load",
+    "load_co2",
     "load_digits",
     "load_fashion_mnist",
     "load_imdb",
@@ -65,6 +67,7 @@ __all__ = [
     "next_step_windows",
     "Seq2SeqTask",
     "SentimentData",
+    "SeriesData",
     "synthetic_series",
     "TextData",
 ]

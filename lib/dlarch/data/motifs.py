@@ -3,8 +3,9 @@
 * ``motif_task``: does the sequence contain a short motif (e.g. ``1 2 3``)
   anywhere? The evidence is *local* — three neighbouring tokens — but may sit
   at any position.
-* ``first_last_task``: is the first token equal to the last? The evidence is
-  two tokens ``length − 1`` steps apart, a *long-range* dependency.
+* ``first_token_task``: is the first token in the upper half of the
+  vocabulary? The evidence sits ``length − 1`` steps before the end, a
+  *long-range* dependency for a model that reads to the end.
 
 Both are deterministic given the seed, balanced (half positives), and
 documented as what they are: synthetic tasks for chapter 10's comparison.
@@ -53,10 +54,12 @@ def motif_task(n: int, length: int, *, vocab_size: int = 8, motif=(1, 2, 3), see
     return x, y
 
 
-def first_last_task(n: int, length: int, *, vocab_size: int = 8, seed: int = 0):
-    """``n`` token sequences of ``length``; label 1 when the first token equals the last.
+def first_token_task(n: int, length: int, *, vocab_size: int = 8, seed: int = 0):
+    """``n`` token sequences of ``length``; label 1 when the FIRST token is in the upper half.
 
-    Returns ``(x int32 (n, length), y int32 (n,))``, half of them positive.
+    Every later token is noise, so a model that reads left to right must carry
+    one fact across ``length − 1`` steps, and one that looks only at the end
+    cannot know it. Returns ``(x int32 (n, length), y int32 (n,))``, half positive.
     """
     n = positive_int("n", n)
     length = positive_int("length", length, minimum=2)
@@ -65,7 +68,7 @@ def first_last_task(n: int, length: int, *, vocab_size: int = 8, seed: int = 0):
     x = rng.integers(0, vocab_size, size=(n, length), dtype=np.int32)
     y = (np.arange(n) % 2).astype(np.int32)
     rng.shuffle(y)
-    # A negative's last token is any token but the first: shift by 1..vocab_size-1.
-    shift = rng.integers(1, vocab_size, size=n, dtype=np.int32)
-    x[:, -1] = np.where(y == 1, x[:, 0], (x[:, 0] + shift) % vocab_size)
+    half = vocab_size // 2
+    x[:, 0] = np.where(y == 1, rng.integers(half, vocab_size, size=n),
+                       rng.integers(0, half, size=n)).astype(np.int32)
     return x, y
