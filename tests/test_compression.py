@@ -170,6 +170,19 @@ def test_file_sizes_and_latency(tmp_path):
         cp.file_sizes(tmp_path / "missing.bin")
 
 
+def test_keras_file_without_optimizer_state_is_smaller(tmp_path):
+    model = dense_model(units=(64, 10), inputs=400)
+    model.compile(keras.optimizers.Adam(), "mse")
+    model.fit(RNG.normal(size=(8, 400)), RNG.normal(size=(8, 10)), verbose=0)
+    model.save(tmp_path / "trained.keras")
+    with_state = cp.file_sizes(tmp_path / "trained.keras")[0]
+    weights_only = cp.keras_file_sizes(model, tmp_path / "weights.keras")[0]
+    assert with_state > 2.5 * weights_only  # weights + Adam's two moments
+    reloaded = keras.saving.load_model(tmp_path / "weights.keras")
+    x = RNG.normal(size=(3, 400)).astype("float32")
+    np.testing.assert_allclose(reloaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
 # ---------------------------------------------------------------- distillation
 
 def logits_batch(seed, n=16, classes=10):

@@ -322,6 +322,22 @@ def file_sizes(path):
     return len(data), len(gzip.compress(data, compresslevel=9, mtime=0))
 
 
+def keras_file_sizes(model, path):
+    """``(bytes, gzipped bytes)`` of ``model`` saved as ``.keras`` with its weights only.
+
+    A trained model's own ``save`` also writes the optimiser's state (Adam's
+    two moments triple the file); a fresh copy from the model's config, with
+    the same weights, has none.
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(f"path must end with .keras, got {str(path)!r}")
+    copy = model.__class__.from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    copy.save(path)
+    return file_sizes(path)
+
+
 def latency_ms(predict, x, *, repeats=20, warmup=3):
     """Median wall-clock milliseconds of ``predict(x)`` over ``repeats`` calls after ``warmup``."""
     repeats = _checks.positive_int("repeats", repeats)
