@@ -23,6 +23,10 @@ def models(task):
             for att in seq2seq.ATTENTIONS}
 
 
+def _max_length(task):
+    return task.y_in.shape[1]
+
+
 def _inputs(batch=2, t=3, s=5, d=4, seed=0):
     rng = np.random.default_rng(seed)
     return (rng.normal(size=(batch, t, d)).astype("float32"),
@@ -152,7 +156,7 @@ def test_model_keras_round_trip(models, task, attention, tmp_path):
 
 @pytest.mark.parametrize("kwargs, match", [
     ({"attention": "luong"}, "attention"), ({"rnn": "rnn"}, "rnn"), ({"units": 0}, "units"),
-    ({"embed_dim": 2.5}, "embed_dim"), ({"learning_rate": -1.0}, "learning_rate"),
+    ({"embed_dim": 2.5}, "embed_dim"), ({"units": float("nan")}, "units"),
 ])
 def test_build_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -166,17 +170,18 @@ def test_build_rejects_bad_arguments(kwargs, match):
 @pytest.mark.parametrize("attention", seq2seq.ATTENTIONS)
 def test_beam_width_one_equals_greedy(models, task, attention):
     model = models[attention]
-    greedy = seq2seq.greedy_decode(model, task.x, task.target_vocab)
-    beam = seq2seq.beam_search_decode(model, task.x, task.target_vocab, beam_width=1)
+    greedy = seq2seq.greedy_decode(model, task.x, task.target_vocab, max_length=_max_length(task))
+    beam = seq2seq.beam_search_decode(model, task.x, task.target_vocab, beam_width=1,
+                                      max_length=_max_length(task))
     assert greedy == beam
-    assert len(greedy) == len(task.x) and all(len(text) <= 11 for text in greedy)
+    assert len(greedy) == len(task.x) and all(len(text) <= _max_length(task) for text in greedy)
 
 
 def test_greedy_decoding_follows_the_model_step_by_step(models, task):
     """Feeding the greedy output back under teacher forcing reproduces it as the argmax."""
     model = models["additive"]
-    greedy = seq2seq.greedy_decode(model, task.x, task.target_vocab)
-    y_in = seq2seq.decoder_inputs(greedy, task.target_vocab)
+    greedy = seq2seq.greedy_decode(model, task.x, task.target_vocab, max_length=_max_length(task))
+    y_in = seq2seq.decoder_inputs(greedy, task.target_vocab, _max_length(task))
     logits = model.predict([task.x, y_in], verbose=0)
     logits[..., [task.target_vocab.pad_id, task.target_vocab.start_id]] = -np.inf
     argmax = logits.argmax(-1)
@@ -187,9 +192,9 @@ def test_beam_search_beams_are_sorted_and_never_worse_than_greedy(models, task):
     model = models["dot"]
     x = task.x[:6]
     beams = seq2seq.beam_search_decode(model, x, task.target_vocab, beam_width=4,
-                                       return_beams=True)
+                                       max_length=_max_length(task), return_beams=True)
     greedy_score = seq2seq.beam_search_decode(model, x, task.target_vocab, beam_width=1,
-                                              return_beams=True)
+                                              max_length=_max_length(task), return_beams=True)
     for example, (_, g_score) in zip(beams, (b[0] for b in greedy_score)):
         scores = [score for _, score in example]
         assert len(example) == 4 and scores == sorted(scores, reverse=True)
@@ -197,18 +202,97 @@ def test_beam_search_beams_are_sorted_and_never_worse_than_greedy(models, task):
         assert len({text for text, _ in example}) == 4  # no duplicated hypotheses
 
 
-def test_decoders_reject_bad_arguments(models, task):
-    model = models[None]
-    with pytest.raises(ValueError, match="beam_width"):
-        seq2seq.beam_search_decode(model, task.x, task.target_vocab, beam_width=0)
-    with pytest.raises(ValueError, match="max_length"):
-        seq2seq.greedy_decode(model, task.x, task.target_vocab, max_length=0)
-    with pytest.raises(ValueError, match="x must be"):
-        seq2seq.greedy_decode(model, task.x[0], task.target_vocab)
-    with pytest.raises(ValueError, match="target_vocab"):
-        seq2seq.greedy_decode(model, task.x, "0123456789-")
+def test_beam_scores_are_teacher_forced_log_probabilities(models, task):
+    """Rescoring: each beam's score is the log-probability the model gives its tokens."""
+    model, x = models["additive"], task.x[:5]
+    beams = seq2seq.beam_search_decode(model, x, task.target_vocab, beam_width=4,
+                                       max_length=_max_length(task), return_beams=True)
+    for j in range(4):
+        texts = [example[j][0] for example in beams]
+        rescored = seq2seq.sequence_log_prob(model, x, task.target_vocab, texts,
+                                             max_length=_max_length(task))
+        np.testing.assert_allclose([example[j][1] for example in beams], rescored, atol=1e-5)
+
+
+def _tiny_problem(seed=0):
+    """A random-weight model over a 2-letter target vocabulary and every output it can write."""
+    import itertools
+
+    from dlarch.data import CharVocab
+
+    vocab = CharVocab("ab")  # ids: pad 0, start 1, end 2, a 3, b 4
+    keras.utils.set_random_seed(seed)
+    model = seq2seq.build_seq2seq(6, len(vocab), units=8, embed_dim=4, attention="dot")
+    rng = np.random.default_rng(seed)
+    model.set_weights([2.0 * rng.normal(size=w.shape).astype("float32")
+                       for w in model.get_weights()])  # random weights and biases, sharp logits
+    max_length = 4
+    hypotheses = []  # token lists: up to 3 letters then </s>, or 4 letters cut off
+    for n in range(max_length + 1):
+        for letters in itertools.product([3, 4], repeat=n):
+            hypotheses.append(list(letters) + ([vocab.end_id] if n < max_length else []))
+    return vocab, model, max_length, hypotheses
+
+
+def _brute_force_scores(model, source, vocab, max_length, hypotheses):
+    """Sum of log-softmax of every hypothesis's tokens, computed here in NumPy."""
+    y_in = np.zeros((len(hypotheses), max_length), dtype=np.int32)
+    for row, tokens in enumerate(hypotheses):
+        inputs = ([vocab.start_id] + tokens)[:max_length]  # teacher forcing: shifted by one
+        y_in[row, : len(inputs)] = inputs
+    logits = model.predict([np.repeat(source, len(hypotheses), 0), y_in], verbose=0)
+    logits = logits.astype(np.float64)
+    logp = logits - logits.max(-1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(-1, keepdims=True))
+    texts = [vocab.decode(tokens) for tokens in hypotheses]
+    scores = [sum(logp[row, t, tok] for t, tok in enumerate(tokens))
+              for row, tokens in enumerate(hypotheses)]
+    return dict(zip(texts, scores))
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+def test_beam_search_equals_brute_force_on_a_tiny_vocabulary(alpha):
+    vocab, model, max_length, hypotheses = _tiny_problem()
+    lengths = {vocab.decode(h): len(h) for h in hypotheses}
+    for source in (np.array([[3, 4, 5, 0]]), np.array([[5, 5, 1, 2]])):
+        truth = _brute_force_scores(model, source, vocab, max_length, hypotheses)
+        assert len(truth) == len(hypotheses) == 31
+        # A beam as wide as the number of hypotheses is an exhaustive search.
+        beams = seq2seq.beam_search_decode(model, source, vocab, beam_width=31, alpha=alpha,
+                                           max_length=max_length, return_beams=True)[0]
+        found = {text: score for text, score in beams if np.isfinite(score)}
+        assert sorted(found) == sorted(truth)
+        for text, score in found.items():
+            assert score == pytest.approx(truth[text], abs=1e-5)
+        ranked = {t: s / seq2seq.length_penalty(lengths[t], alpha) for t, s in truth.items()}
+        assert beams[0][0] == max(ranked, key=ranked.get)
+        # A narrow beam scores its outputs the same way and cannot beat the exhaustive best.
+        narrow = seq2seq.beam_search_decode(model, source, vocab, beam_width=2, alpha=alpha,
+                                            max_length=max_length, return_beams=True)[0]
+        for text, score in narrow:
+            assert score == pytest.approx(truth[text], abs=1e-5)
+        assert ranked[narrow[0][0]] <= ranked[beams[0][0]] + 1e-9
+
+
+def test_length_penalty_follows_gnmt():
+    assert seq2seq.length_penalty(1, 0.0) == 1.0
+    assert seq2seq.length_penalty(1, 1.0) == 1.0
+    assert seq2seq.length_penalty(7, 0.6) == pytest.approx((12 / 6) ** 0.6)
+    # Dividing a negative log-probability by a growing penalty favours longer outputs.
+    assert -2.0 / seq2seq.length_penalty(10, 1.0) > -1.5 / seq2seq.length_penalty(2, 1.0)
+
+
+def test_builder_returns_an_uncompiled_logit_model(models, task):
+    model = models["dot"]
+    assert not model.compiled and getattr(model, "optimizer", None) is None
+    logits = model.predict([task.x, task.y_in], verbose=0)
+    assert logits.min() < 0  # logits, not probabilities
+    assert not np.allclose(logits.sum(-1), 1.0)
+
+
+def test_attention_weights_needs_an_attention_layer(models, task):
     with pytest.raises(ValueError, match="no layer named 'attention'"):
-        seq2seq.attention_weights(model, task.x, task.y_in)
+        seq2seq.attention_weights(models[None], task.x, task.y_in)
 
 
 def test_exact_match_and_accuracy_by_length(task):
@@ -216,7 +300,7 @@ def test_exact_match_and_accuracy_by_length(task):
     assert seq2seq.exact_match(refs, task) == 1.0
     wrong = ["0000-00-00"] * 3 + refs[3:]
     assert seq2seq.exact_match(wrong, task) == pytest.approx(1 - 3 / len(refs))
-    table = seq2seq.accuracy_by_length(wrong, task)
+    table = seq2seq.accuracy_by_length(wrong, task, bins=(0, 12, 20, 33))
     assert table["n"].sum() == len(refs)
     assert (table["accuracy"] * table["n"]).sum() == pytest.approx(len(refs) - 3)
     with pytest.raises(ValueError, match="predictions"):
@@ -228,6 +312,8 @@ def test_exact_match_and_accuracy_by_length(task):
 def test_exact_match_callback_stops_at_target(task):
     model = seq2seq.build_seq2seq(len(task.source_vocab), len(task.target_vocab), units=8,
                                   embed_dim=4)
+    model.compile(optimizer="adam",
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     callback = seq2seq.ExactMatch(task, target=0.0)  # every score reaches 0, so training stops at once
     history = model.fit([task.x, task.y_in], task.y_out, epochs=3, verbose=0,
                         callbacks=[callback])
@@ -252,3 +338,113 @@ def test_copy_task_layout_and_determinism():
     for bad in ({"n": 0}, {"n": 5, "min_length": 0}, {"n": 5, "min_length": 8, "max_length": 7}):
         with pytest.raises(ValueError):
             make_copy_task(**bad)
+
+
+# --- bad input: every public function, a table of bad values ---------------------------------
+
+BAD_COUNTS = [0, -1, 2.5, float("nan"), float("inf"), True, "8", None]
+
+
+@pytest.mark.parametrize("name", ["source_vocab_size", "target_vocab_size", "units", "embed_dim"])
+@pytest.mark.parametrize("bad", BAD_COUNTS)
+def test_build_seq2seq_rejects_bad_sizes(name, bad):
+    kwargs = {"source_vocab_size": 10, "target_vocab_size": 10, "units": 4, "embed_dim": 4,
+              name: bad}
+    with pytest.raises(ValueError, match=name):
+        seq2seq.build_seq2seq(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{"attention": "luong"}, {"attention": 1},
+                                    {"rnn": "rnn"}, {"rnn": None}])
+def test_build_seq2seq_rejects_bad_choices(kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        seq2seq.build_seq2seq(10, 10, **kwargs)
+
+
+@pytest.mark.parametrize("bad", BAD_COUNTS)
+def test_attention_layers_reject_bad_values(bad):
+    with pytest.raises(ValueError, match="units"):
+        AdditiveAttention(bad)
+
+
+@pytest.mark.parametrize("bad", ["yes", 1.5, None, float("nan")])
+def test_dot_attention_rejects_bad_scale(bad):
+    with pytest.raises(ValueError, match="scale"):
+        DotAttention(scale=bad)
+
+
+def _bad_decode_calls(task):
+    x = task.x
+    too_big = x.copy()
+    too_big[0, 0] = len(task.source_vocab)
+    negative = x.copy()
+    negative[0, 0] = -1
+    return [
+        ("x", {"x": x[0]}), ("x", {"x": x[:0]}), ("x", {"x": too_big}), ("x", {"x": negative}),
+        ("x", {"x": x + 0.5}), ("x", {"x": np.where(x == 3, np.nan, x)}), ("x", {"x": "abc"}),
+        ("target_vocab", {"target_vocab": "0123456789-"}),
+        ("max_length", {"max_length": 0}), ("max_length", {"max_length": float("nan")}),
+        ("max_length", {"max_length": 2.5}), ("max_length", {"max_length": None}),
+        ("batch_size", {"batch_size": 0}), ("batch_size", {"batch_size": True}),
+        ("model", {"model": "a model"}),
+    ]
+
+
+@pytest.mark.parametrize("decoder", ["greedy_decode", "beam_search_decode"])
+@pytest.mark.parametrize("case", range(15))
+def test_decoders_reject_bad_input(models, task, decoder, case):
+    name, bad = _bad_decode_calls(task)[case]
+    kwargs = {"model": models["dot"], "x": task.x, "target_vocab": task.target_vocab,
+              "max_length": _max_length(task), **bad}
+    with pytest.raises(ValueError, match=name):
+        getattr(seq2seq, decoder)(kwargs.pop("model"), kwargs.pop("x"), kwargs.pop("target_vocab"),
+                                  **kwargs)
+
+
+@pytest.mark.parametrize("name, bad", [("beam_width", 0), ("beam_width", 1.5),
+                                       ("beam_width", float("nan")), ("alpha", -0.5),
+                                       ("alpha", float("nan")), ("alpha", float("inf")),
+                                       ("alpha", "1")])
+def test_beam_search_rejects_bad_width_and_alpha(models, task, name, bad):
+    with pytest.raises(ValueError, match=name):
+        seq2seq.beam_search_decode(models["dot"], task.x, task.target_vocab,
+                                   max_length=_max_length(task), **{name: bad})
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda t: seq2seq.decoder_inputs(["1998-03-03"], t.target_vocab, 0), "length"),
+    (lambda t: seq2seq.decoder_inputs("1998-03-03", t.target_vocab, 11), "texts"),
+    (lambda t: seq2seq.accuracy_by_length(seq2seq.targets(t), t, bins=(0, 2.5, 40)), "bins"),
+    (lambda t: seq2seq.accuracy_by_length(seq2seq.targets(t), t, bins=(-1, 40)), "bins"),
+    (lambda t: seq2seq.accuracy_by_length(seq2seq.targets(t), t, bins=[[0, 40]]), "bins"),
+    (lambda t: seq2seq.accuracy_by_length(seq2seq.targets(t), t, bins=(5,)), "bins"),
+    (lambda t: seq2seq.ExactMatch(t, target=1.5), "target"),
+    (lambda t: seq2seq.ExactMatch(t, target=float("nan")), "target"),
+    (lambda t: seq2seq.ExactMatch(t, every=0), "every"),
+    (lambda t: seq2seq.plot_attention(np.zeros(3), "ab", "c", title="x"), "weights"),
+])
+def test_helpers_reject_bad_input(task, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(task)
+
+
+def test_sequence_log_prob_checks_its_texts(models, task):
+    with pytest.raises(ValueError, match="texts"):
+        seq2seq.sequence_log_prob(models["dot"], task.x, task.target_vocab, ["1998-03-03"],
+                                  max_length=_max_length(task))
+
+
+def test_numpy_scalars_are_accepted(task):
+    model = seq2seq.build_seq2seq(np.int64(len(task.source_vocab)),
+                                  np.int32(len(task.target_vocab)), units=np.int64(4),
+                                  embed_dim=np.int16(4), attention="additive")
+    assert AdditiveAttention(np.int64(4)).units == 4 and DotAttention(np.bool_(True)).scale
+    out = seq2seq.beam_search_decode(model, task.x[:2], task.target_vocab,
+                                     max_length=np.int64(3), beam_width=np.int64(2),
+                                     alpha=np.float32(0.5), batch_size=np.int32(8))
+    assert len(out) == 2
+    assert seq2seq.greedy_decode(model, task.x[:2], task.target_vocab, max_length=np.int64(3))
+    callback = seq2seq.ExactMatch(task, target=np.float32(0.5), every=np.int64(2))
+    assert callback.target == 0.5 and callback.every == 2
+    assert len(seq2seq.accuracy_by_length(seq2seq.targets(task), task,
+                                          bins=np.array([0, 20, 40]))) >= 1

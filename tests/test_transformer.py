@@ -89,6 +89,11 @@ def twins(query, value, key=None, num_heads=2, key_dim=4, value_dim=None):
     theirs(query, value, key)
     ours(query, value, key)
     assert [w.shape for w in ours.get_weights()] == [w.shape for w in theirs.get_weights()]
+    # random weights AND biases (Keras initialises biases to zero, which would hide bias bugs)
+    rng = np.random.default_rng(7)
+    theirs.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32")
+                        for w in theirs.get_weights()])
+    assert all(np.abs(w).max() > 0 for w in theirs.get_weights())
     ours.set_weights(theirs.get_weights())
     return ours, theirs
 
@@ -150,11 +155,24 @@ def test_gradients_equal_keras(rng):
         np.testing.assert_allclose(a, b, atol=1e-4)
 
 
-def test_multi_head_attention_rejects_bad_arguments():
-    with pytest.raises(ValueError, match="num_heads"):
-        T.MultiHeadAttention(0, 4)
+BAD_COUNTS = [0, -1, 2.5, float("nan"), float("inf"), True, "4", None]
+BAD_RATES = [-0.1, 1.0, 1.5, float("nan"), float("inf"), "0.1", None]
+
+
+@pytest.mark.parametrize("name", ["num_heads", "key_dim", "value_dim"])
+@pytest.mark.parametrize("bad", BAD_COUNTS)
+def test_multi_head_attention_rejects_bad_sizes(name, bad):
+    if name == "value_dim" and bad is None:
+        return  # None means "same as key_dim"
+    kwargs = {"num_heads": 2, "key_dim": 4, name: bad}
+    with pytest.raises(ValueError, match=name):
+        T.MultiHeadAttention(**kwargs)
+
+
+@pytest.mark.parametrize("bad", BAD_RATES)
+def test_multi_head_attention_rejects_bad_dropout(bad):
     with pytest.raises(ValueError, match="dropout"):
-        T.MultiHeadAttention(2, 4, dropout=1.5)
+        T.MultiHeadAttention(2, 4, dropout=bad)
 
 
 # --- positions and embeddings ------------------------------------------------------------------
@@ -274,8 +292,17 @@ def test_gpt_sampling_and_round_trip(rng, tmp_path):
     text = T.sample_text(loaded, vocab, "ab", 12, seed=1)
     assert len(text) == 14 and text.startswith("ab") and set(text) <= set("abc ")
     assert text == T.sample_text(loaded, vocab, "ab", 12, seed=1)
-    with pytest.raises(ValueError, match="temperature"):
-        T.sample_text(loaded, vocab, "ab", 3, temperature=0)
+    for kwargs, match in [({"temperature": 0}, "temperature"),
+                          ({"temperature": float("nan")}, "temperature"),
+                          ({"max_length": 0}, "max_length"), ({"max_length": 9}, "max_length"),
+                          ({"n_chars": 0}, "n_chars"), ({"prompt": ""}, "prompt"),
+                          ({"prompt": ["ab"]}, "prompt"), ({"seed": -1}, "seed")]:
+        with pytest.raises(ValueError, match=match):
+            T.sample_text(loaded, vocab, **{"prompt": "ab", "n_chars": 3, **kwargs})
+    with pytest.raises(ValueError, match="vocab"):
+        T.sample_text(loaded, CharVocab("abcdefgh"), "ab", 3)
+    assert len(T.sample_text(loaded, vocab, "ab", np.int64(3), temperature=np.float32(0.5),
+                             max_length=np.int64(4))) == 5
 
 
 def test_encoder_classifier_and_vit_round_trip(rng, tmp_path):
@@ -289,6 +316,100 @@ def test_encoder_classifier_and_vit_round_trip(rng, tmp_path):
     assert vit(images).shape == (2, 3)
     loaded = round_trip(vit, images, tmp_path)
     assert T.attention_maps(loaded, images)["encoder_0/self"].shape == (2, 2, 5, 5)
+
+
+def _gpt(rng):
+    model = T.build_gpt(9, 8, d_model=16, num_heads=2, d_ff=32, num_layers=2, dropout=0.0)
+    model.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32")
+                       for w in model.get_weights()])
+    return model
+
+
+def test_transformer_is_causal_in_the_target(rng):
+    """Changing a future target token never changes an earlier output, through the whole model."""
+    model = T.build_transformer(12, 9, 10, 6, d_model=16, num_heads=2, d_ff=32, num_layers=2,
+                                dropout=0.0)
+    model.set_weights([rng.normal(scale=0.5, size=w.shape).astype("float32")
+                       for w in model.get_weights()])
+    source, target = rng.integers(1, 12, (3, 10)), rng.integers(1, 9, (3, 6))
+    base = np.asarray(model([source, target]))
+    for t in range(6):
+        changed = target.copy()
+        changed[:, t] = (changed[:, t] % 8) + 1  # another non-padding token
+        out = np.asarray(model([source, changed]))
+        np.testing.assert_allclose(out[:, :t], base[:, :t], atol=ATOL)
+        assert not np.allclose(out[:, t:], base[:, t:], atol=ATOL)  # the change is seen from t on
+    # ...while every output depends on every source token
+    changed = source.copy()
+    changed[:, -1] = (changed[:, -1] % 11) + 1
+    assert not np.allclose(np.asarray(model([changed, target]))[:, 0], base[:, 0], atol=ATOL)
+
+
+def test_gpt_is_causal(rng):
+    model = _gpt(rng)
+    ids = rng.integers(3, 9, (2, 8))
+    base = np.asarray(model(ids))
+    for t in range(8):
+        changed = ids.copy()
+        changed[:, t] = np.where(changed[:, t] == 3, 4, 3)
+        out = np.asarray(model(changed))
+        np.testing.assert_allclose(out[:, :t], base[:, :t], atol=ATOL)
+        assert not np.allclose(out[:, t], base[:, t], atol=ATOL)
+    # a prefix alone gives the same outputs as inside the longer window
+    np.testing.assert_allclose(np.asarray(model(ids[:, :3])), base[:, :3], atol=ATOL)
+
+
+def test_the_causality_check_can_fail(rng):
+    """A bidirectional encoder is not causal, and the same comparison notices."""
+    model = T.build_encoder_classifier(9, 8, 2, d_model=16, num_heads=2, d_ff=32,
+                                       num_layers=1, dropout=0.0)
+    mlm = T.build_masked_lm(9, 8, d_model=16, num_heads=2, d_ff=32, num_layers=1, dropout=0.0)
+    ids = rng.integers(3, 9, (2, 8))
+    changed = ids.copy()
+    changed[:, -1] = np.where(changed[:, -1] == 3, 4, 3)
+    assert not np.allclose(np.asarray(mlm(ids))[:, 0], np.asarray(mlm(changed))[:, 0], atol=ATOL)
+    assert model(ids).shape == (2, 2)
+
+
+def test_builders_return_uncompiled_logit_models(rng):
+    for model in (T.build_transformer(12, 9, 10, 6, d_model=16, num_heads=2, d_ff=32),
+                  _gpt(rng), T.build_encoder_classifier(7, 9, 2, d_model=16, num_heads=2),
+                  T.build_masked_lm(7, 9, d_model=16, num_heads=2),
+                  T.build_vit((8, 8, 1), 3, patch_size=4, d_model=16, num_heads=2)):
+        assert not model.compiled
+        assert model.layers[-1].get_config().get("activation") in (None, "linear")
+
+
+def test_mask_tokens_follows_bert(rng):
+    ids = np.concatenate([np.ones((2000, 1), int), rng.integers(3, 9, (2000, 12))], axis=1)
+    ids[:, -2:] = 0  # padding
+    inputs, targets, weights = T.mask_tokens(ids, mask_id=9, vocab_size=10, rate=0.15,
+                                             protected=(0, 1), seed=0)
+    np.testing.assert_array_equal(targets, ids)
+    picked = weights == 1.0
+    assert not picked[:, 0].any() and not picked[:, -2:].any()  # [CLS] and padding never picked
+    assert abs(picked[:, 1:-2].mean() - 0.15) < 0.01
+    np.testing.assert_array_equal(inputs[~picked], ids[~picked])  # the rest is untouched
+    share_masked = np.mean(inputs[picked] == 9)
+    share_kept = np.mean(inputs[picked] == ids[picked])
+    assert abs(share_masked - 0.8) < 0.03 and 0.08 < share_kept < 0.16  # 10 % + random hits
+    for kwargs, match in [({"mask_id": 10}, "mask_id"), ({"rate": 0.0}, "rate"),
+                          ({"rate": float("nan")}, "rate"),
+                          ({"vocab_size": 5, "mask_id": 4}, "ids")]:
+        with pytest.raises(ValueError, match=match):
+            T.mask_tokens(ids, **{"mask_id": 9, "vocab_size": 10, **kwargs})
+
+
+def test_copy_weights_moves_the_pretrained_encoder(rng):
+    kwargs = dict(d_model=16, num_heads=2, d_ff=32, num_layers=1, dropout=0.0)
+    mlm, clf = T.build_masked_lm(9, 8, **kwargs), T.build_encoder_classifier(9, 8, 2, **kwargs)
+    names = T.copy_weights(mlm, clf, ["embedding", "encoder_0"])
+    assert names == ["embedding", "encoder_0"]
+    for name in names:
+        for a, b in zip(mlm.get_layer(name).get_weights(), clf.get_layer(name).get_weights()):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="logits"):
+        T.copy_weights(mlm, clf, ["logits"])
 
 
 def test_builders_reject_bad_arguments():
@@ -329,3 +450,82 @@ def test_palindrome_task():
     for bad in [dict(n=0), dict(n=5, length=3), dict(n=5, alphabet="aa")]:
         with pytest.raises(ValueError):
             make_palindrome_task(**bad)
+
+
+# --- bad input: a table per public function ------------------------------------------------------
+
+
+@pytest.mark.parametrize("builder, sizes", [
+    (T.build_transformer, ["source_vocab_size", "target_vocab_size", "source_length",
+                           "target_length", "d_ff", "num_layers", "num_heads", "d_model"]),
+    (T.build_gpt, ["vocab_size", "max_length", "d_ff", "num_layers", "num_heads", "d_model"]),
+    (T.build_encoder_classifier, ["vocab_size", "length", "d_ff", "num_layers", "num_heads",
+                                  "d_model"]),
+    (T.build_masked_lm, ["vocab_size", "length", "d_ff", "num_layers", "num_heads", "d_model"]),
+])
+@pytest.mark.parametrize("bad", BAD_COUNTS)
+def test_text_builders_reject_bad_sizes(builder, sizes, bad):
+    valid = {"source_vocab_size": 10, "target_vocab_size": 10, "source_length": 8,
+             "target_length": 8, "vocab_size": 10, "max_length": 8, "length": 8,
+             "num_classes": 2}
+    import inspect
+    params = inspect.signature(builder).parameters
+    positional = {k: v for k, v in valid.items() if k in params}
+    for name in sizes:
+        kwargs = {**positional, "d_model": 8, "num_heads": 2, name: bad}
+        with pytest.raises(ValueError, match=name):
+            builder(**kwargs)
+
+
+@pytest.mark.parametrize("bad", BAD_RATES)
+def test_builders_reject_bad_dropout(bad):
+    with pytest.raises(ValueError, match="dropout"):
+        T.build_gpt(10, 8, d_model=8, num_heads=2, dropout=bad)
+    with pytest.raises(ValueError, match="dropout"):
+        T.build_vit((8, 8, 1), 3, patch_size=4, d_model=8, num_heads=2, dropout=bad)
+
+
+@pytest.mark.parametrize("bad", [1, 0, 2.5, float("nan"), True, "2"])
+def test_classifiers_reject_bad_num_classes(bad):
+    with pytest.raises(ValueError, match="num_classes"):
+        T.build_encoder_classifier(10, 8, bad, d_model=8, num_heads=2)
+    with pytest.raises(ValueError, match="num_classes"):
+        T.build_vit((8, 8, 1), bad, patch_size=4, d_model=8, num_heads=2)
+
+
+@pytest.mark.parametrize("bad", [(28, 28), "28x28", (28, 0, 1), (28, 28, float("nan")), 28])
+def test_vit_rejects_bad_image_shape(bad):
+    with pytest.raises(ValueError, match="image_shape"):
+        T.build_vit(bad, 10)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: T.positional_encoding(float("nan"), 8), "length"),
+    (lambda: T.positional_encoding(8, True), "depth"),
+    (lambda: T.causal_mask(2.0), "length"),
+    (lambda: T.PositionalEmbedding(0, 8, 8), "vocab_size"),
+    (lambda: T.PositionalEmbedding(10, float("inf"), 8), "max_length"),
+    (lambda: T.PaddingMask(pad_id=-1), "pad_id"),
+    (lambda: T.PaddingMask(pad_id=0.5), "pad_id"),
+    (lambda: T.PatchEmbedding(0, 8), "patch_size"),
+    (lambda: T.PatchEmbedding(4, float("nan")), "d_model"),
+    (lambda: T.EncoderBlock(8, 2, 16, dropout=float("nan")), "dropout"),
+    (lambda: T.DecoderBlock(8, 0, 16), "num_heads"),
+    (lambda: T.EncoderBlock(8.0, 2, 16), "d_model"),
+])
+def test_layers_reject_bad_values(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_numpy_scalars_are_accepted():
+    layer = T.MultiHeadAttention(np.int64(2), np.int32(4), value_dim=np.int64(3),
+                                 dropout=np.float32(0.1))
+    assert (layer.num_heads, layer.key_dim, layer.value_dim) == (2, 4, 3)
+    assert isinstance(layer.dropout, float)
+    block = T.EncoderBlock(np.int64(8), np.int64(2), np.int64(16), dropout=np.float64(0.0))
+    assert block.d_model == 8 and type(block.d_model) is int
+    model = T.build_gpt(np.int64(9), np.int64(8), d_model=np.int64(16), num_heads=np.int64(2),
+                        d_ff=np.int64(32), num_layers=np.int64(1), dropout=np.float32(0.0))
+    assert model(np.zeros((1, 3), "int32")).shape == (1, 3, 9)
+    assert T.positional_encoding(np.int64(4), np.int64(8)).shape == (4, 8)

@@ -22,21 +22,22 @@ import numpy as np
 import pandas as pd
 from keras import layers, ops
 
+from dlarch import _checks
+
 ATTENTIONS = (None, "additive", "dot")
 RNNS = ("gru", "lstm")
 
-
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+# The score given to hidden positions before a softmax: exp(-1e9 - max) is exactly 0 in
+# float32, and unlike -inf it never turns a fully masked row into NaN. Chapter 05's
+# Transformer uses the same constant.
+NEG_INF = -1e9
 
 
 def _masked_softmax(scores, mask):
     """Softmax over the last axis, giving zero weight where ``mask`` is False."""
     if mask is not None:
         mask = ops.expand_dims(ops.cast(mask, "bool"), axis=1)  # (B, 1, S)
-        scores = ops.where(mask, scores, ops.full_like(scores, -1e9))
+        scores = ops.where(mask, scores, ops.full_like(scores, NEG_INF))
     return ops.softmax(scores, axis=-1)
 
 
@@ -59,9 +60,9 @@ class AdditiveAttention(layers.Layer):
 
     def __init__(self, units: int = 64, **kwargs):
         super().__init__(**kwargs)
-        self.units = _check_positive_int("units", units)
-        self.query_dense = layers.Dense(units, use_bias=False, name="query_dense")
-        self.key_dense = layers.Dense(units, use_bias=False, name="key_dense")
+        self.units = _checks.positive_int("units", units)
+        self.query_dense = layers.Dense(self.units, use_bias=False, name="query_dense")
+        self.key_dense = layers.Dense(self.units, use_bias=False, name="key_dense")
         self.score_dense = layers.Dense(1, use_bias=False, name="score_dense")
 
     def build(self, query_shape, values_shape, values_mask_shape=None):
@@ -93,9 +94,7 @@ class DotAttention(layers.Layer):
 
     def __init__(self, scale: bool = False, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(scale, bool):
-            raise ValueError(f"scale must be True or False, got {scale!r}")
-        self.scale = scale
+        self.scale = bool(_checks.one_of("scale", scale, (True, False)))
 
     def build(self, query_shape, values_shape, values_mask_shape=None):
         if query_shape[-1] is not None and values_shape[-1] is not None \
@@ -122,15 +121,19 @@ def _recurrent(rnn: str, units: int, name: str):
 
 
 def build_seq2seq(source_vocab_size: int, target_vocab_size: int, *, units: int = 128,
-                  embed_dim: int = 32, attention: str | None = None, rnn: str = "gru",
-                  learning_rate: float = 3e-3) -> keras.Model:
-    """A compiled RNN encoder–decoder, trained with teacher forcing.
+                  embed_dim: int = 32, attention: str | None = None,
+                  rnn: str = "gru") -> keras.Model:
+    """An RNN encoder–decoder, uncompiled, whose outputs are logits.
 
     Without attention the decoder starts from the encoder's final state, its
     only view of the source (Sutskever et al., 2014; Cho et al., 2014). With
     ``attention`` each decoder output queries all encoder outputs and the
     prediction is made from ``tanh(W_c [context; decoder_output])``
     (Luong et al., 2015), with an ``"additive"`` (Bahdanau) or ``"dot"`` score.
+
+    Under teacher forcing the whole target goes through in one call, but the
+    decoder GRU/LSTM still runs its steps one after another; only the layers
+    after it (attention, read-out) work on all steps at once.
 
     Args:
         source_vocab_size, target_vocab_size: vocabulary sizes (id 0 = padding;
@@ -139,23 +142,19 @@ def build_seq2seq(source_vocab_size: int, target_vocab_size: int, *, units: int 
         embed_dim: size of the character embeddings.
         attention: None, ``"additive"`` or ``"dot"``.
         rnn: ``"gru"`` or ``"lstm"``.
-        learning_rate: Adam's learning rate.
 
     Returns:
-        A model ``[source (B, S), target_in (B, T)] -> logits (B, T, V)``,
-        compiled with sparse cross-entropy on logits. With attention it has
-        a layer named ``"attention"`` (see :func:`attention_weights`).
+        An uncompiled model ``[source (B, S), target_in (B, T)] -> logits (B, T, V)``
+        (compile it with ``SparseCategoricalCrossentropy(from_logits=True)``).
+        With attention it has a layer named ``"attention"`` (see
+        :func:`attention_weights`).
     """
-    source_vocab_size = _check_positive_int("source_vocab_size", source_vocab_size)
-    target_vocab_size = _check_positive_int("target_vocab_size", target_vocab_size)
-    units = _check_positive_int("units", units)
-    embed_dim = _check_positive_int("embed_dim", embed_dim)
-    if attention not in ATTENTIONS:
-        raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}")
-    if rnn not in RNNS:
-        raise ValueError(f"rnn must be one of {RNNS}, got {rnn!r}")
-    if not isinstance(learning_rate, (int, float)) or learning_rate <= 0:
-        raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+    source_vocab_size = _checks.positive_int("source_vocab_size", source_vocab_size)
+    target_vocab_size = _checks.positive_int("target_vocab_size", target_vocab_size)
+    units = _checks.positive_int("units", units)
+    embed_dim = _checks.positive_int("embed_dim", embed_dim)
+    _checks.one_of("attention", attention, ATTENTIONS)
+    _checks.one_of("rnn", rnn, RNNS)
 
     source = keras.Input((None,), dtype="int32", name="source")
     target_in = keras.Input((None,), dtype="int32", name="target_in")
@@ -173,20 +172,14 @@ def build_seq2seq(source_vocab_size: int, target_vocab_size: int, *, units: int 
         features = layers.Dense(units, activation="tanh", name="attentional")(
             layers.Concatenate(name="context_and_state")([context, decoder_outputs]))
     logits = layers.Dense(target_vocab_size, name="logits")(features)
-    model = keras.Model([source, target_in], logits,
-                        name=f"seq2seq_{attention or 'fixed_context'}_{rnn}")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    return model
+    return keras.Model([source, target_in], logits,
+                       name=f"seq2seq_{attention or 'fixed_context'}_{rnn}")
 
 
-def _log_probs(outputs: np.ndarray) -> np.ndarray:
-    """Log-probabilities from logits, or from probabilities if rows already sum to 1."""
-    outputs = outputs.astype(np.float64)
-    if outputs.min() >= 0 and np.allclose(outputs.sum(-1), 1.0, atol=1e-3):
-        return np.log(np.maximum(outputs, 1e-30))
-    shifted = outputs - outputs.max(-1, keepdims=True)
+def log_softmax(logits) -> np.ndarray:
+    """Log-probabilities (float64) from logits over the last axis."""
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = logits - logits.max(-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
 
 
@@ -196,23 +189,43 @@ def _forbid_specials(logp: np.ndarray, target_vocab) -> np.ndarray:
     return logp
 
 
-def _step_outputs(model, x, y_in, t: int, batch_size: int) -> np.ndarray:
-    outputs = model.predict([x, y_in], batch_size=batch_size, verbose=0)
-    return np.asarray(outputs)[:, t]
+def _step_logits(model, x, y_in, t: int, batch_size: int) -> np.ndarray:
+    logits = np.asarray(model.predict([x, y_in], batch_size=batch_size, verbose=0))
+    if logits.ndim != 3:
+        raise ValueError(f"the model must return per-step logits (B, T, V), got shape {logits.shape}")
+    return logits[:, t]
 
 
-def _check_decode_args(x, target_vocab, max_length, batch_size):
-    x = np.asarray(x)
-    if x.ndim != 2 or len(x) == 0:
+def _source_vocab_size(model) -> int | None:
+    """The source vocabulary size, read from a layer named ``source_embedding`` if there is one."""
+    try:
+        layer = model.get_layer("source_embedding")
+    except ValueError:
+        return None
+    return getattr(layer, "input_dim", None) or getattr(layer, "vocab_size", None)
+
+
+def _check_decode_args(model, x, target_vocab, max_length, batch_size):
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"model must be a keras.Model, got {type(model).__name__}")
+    x = _checks.array("x", x, ndim=2)
+    if x.size == 0:
         raise ValueError(f"x must be a non-empty 2-D array of source ids, got shape {x.shape}")
-    if not hasattr(target_vocab, "decode") or not hasattr(target_vocab, "start_id"):
+    vocab_size = _source_vocab_size(model)
+    if vocab_size is not None:
+        x = _checks.token_ids("x", x, vocab_size)
+    elif not np.issubdtype(x.dtype, np.integer) or x.min() < 0:
+        raise ValueError(f"x must hold non-negative integer token ids, got dtype {x.dtype} "
+                         f"and smallest value {x.min()!r}")
+    x = x.astype(np.int32)
+    if not all(hasattr(target_vocab, a) for a in ("decode", "start_id", "end_id", "pad_id")):
         raise ValueError(f"target_vocab must be a CharVocab, got {type(target_vocab).__name__}")
-    _check_positive_int("max_length", max_length)
-    _check_positive_int("batch_size", batch_size)
-    return x
+    max_length = _checks.positive_int("max_length", max_length)
+    _checks.positive_int("batch_size", batch_size)
+    return x, max_length
 
 
-def greedy_decode(model, x, target_vocab, *, max_length: int = 11,
+def greedy_decode(model, x, target_vocab, *, max_length: int,
                   batch_size: int = 1024) -> list[str]:
     """Decode by taking the most likely token at each step.
 
@@ -221,64 +234,83 @@ def greedy_decode(model, x, target_vocab, *, max_length: int = 11,
 
     Args:
         model: ``[source, target_in] -> per-step logits`` (see module doc).
-        x: source ids ``(N, S)``.
+        x: source ids ``(N, S)``, each in the model's source vocabulary.
         target_vocab: the target :class:`~dlarch.data.CharVocab`.
-        max_length: decoding steps, i.e. the decoder input length (for the
-            date task: 10 characters + the end token = 11).
+        max_length: decoding steps, i.e. the decoder input length; it comes
+            from the task (``task.y_in.shape[1]``).
 
     Returns:
         ``N`` strings, each cut at the first end token.
     """
-    x = _check_decode_args(x, target_vocab, max_length, batch_size)
+    x, max_length = _check_decode_args(model, x, target_vocab, max_length, batch_size)
     y = np.zeros((len(x), max_length + 1), dtype=np.int32)
     y[:, 0] = target_vocab.start_id
     for t in range(max_length):
-        logp = _log_probs(_step_outputs(model, x, y[:, :max_length], t, batch_size))
+        logp = log_softmax(_step_logits(model, x, y[:, :max_length], t, batch_size))
         y[:, t + 1] = _forbid_specials(logp, target_vocab).argmax(-1)
     return [target_vocab.decode(row) for row in y[:, 1:]]
 
 
-def beam_search_decode(model, x, target_vocab, *, beam_width: int = 3, max_length: int = 11,
-                       batch_size: int = 1024, return_beams: bool = False):
-    """Decode keeping the ``beam_width`` most likely partial outputs at each step.
+def length_penalty(length, alpha: float):
+    """GNMT's length penalty ``((5 + length) / 6) ** alpha`` (Wu et al., 2016, eq. 14).
 
-    Scores are summed log-probabilities; a beam that has produced the end
-    token is finished and keeps its score. As in :func:`greedy_decode`,
-    padding and start tokens are never written. ``beam_width=1`` is greedy
-    decoding.
+    Beam search ranks hypotheses by ``log p / length_penalty``; ``alpha = 0``
+    is the raw log-probability, larger ``alpha`` favours longer outputs.
+    """
+    return ((5.0 + np.asarray(length, dtype=np.float64)) / 6.0) ** alpha
+
+
+def beam_search_decode(model, x, target_vocab, *, max_length: int, beam_width: int = 3,
+                       alpha: float = 0.0, batch_size: int = 1024, return_beams: bool = False):
+    """Decode keeping the ``beam_width`` best partial outputs at each step.
+
+    A hypothesis's log-probability is the sum of its tokens' log-probabilities
+    (the end token included); a beam that has produced the end token is
+    finished and keeps it. Candidates are ranked by ``log p /
+    length_penalty(length, alpha)`` (Wu et al., 2016): with ``alpha = 0``
+    (the default) by ``log p`` itself, which favours short outputs because
+    every token adds a negative term. As in :func:`greedy_decode`, padding and
+    start tokens are never written. ``beam_width=1`` is greedy decoding.
 
     Args:
         model, x, target_vocab, max_length, batch_size: as :func:`greedy_decode`.
         beam_width: number of hypotheses kept per example.
+        alpha: strength of the length penalty, ≥ 0.
         return_beams: also return every beam as ``(text, log_probability)``,
-            best first.
+            best first by the penalised score.
 
     Returns:
         ``N`` best strings, or ``N`` lists of ``beam_width`` pairs when
         ``return_beams``.
     """
-    x = _check_decode_args(x, target_vocab, max_length, batch_size)
-    k = _check_positive_int("beam_width", beam_width)
+    x, max_length = _check_decode_args(model, x, target_vocab, max_length, batch_size)
+    k = _checks.positive_int("beam_width", beam_width)
+    alpha = _checks.non_negative_float("alpha", alpha)
     n = len(x)
     seqs = np.zeros((n, k, max_length + 1), dtype=np.int32)
     seqs[:, :, 0] = target_vocab.start_id
     scores = np.full((n, k), -np.inf)
     scores[:, 0] = 0.0  # one live hypothesis at the start, so beams don't repeat
+    lengths = np.zeros((n, k), dtype=np.int64)
     finished = np.zeros((n, k), dtype=bool)
     x_rep = np.repeat(x, k, axis=0)
+    rows = np.arange(n)[:, None]
     for t in range(max_length):
-        out = _step_outputs(model, x_rep, seqs[:, :, :max_length].reshape(n * k, -1), t, batch_size)
-        logp = _forbid_specials(_log_probs(out), target_vocab).reshape(n, k, -1)
+        out = _step_logits(model, x_rep, seqs[:, :, :max_length].reshape(n * k, -1), t, batch_size)
+        logp = _forbid_specials(log_softmax(out), target_vocab).reshape(n, k, -1)
         vocab_size = logp.shape[-1]
-        # A finished beam can only continue with padding, at no cost.
+        # A finished beam can only continue with padding, at no cost and no extra length.
         logp[finished] = -np.inf
         logp[finished, target_vocab.pad_id] = 0.0
         total = (scores[:, :, None] + logp).reshape(n, -1)
-        best = np.argsort(-total, axis=1, kind="stable")[:, :k]
+        new_length = np.where(finished, lengths, t + 1)[:, :, None]
+        ranked = total / np.broadcast_to(length_penalty(new_length, alpha),
+                                         logp.shape).reshape(n, -1)
+        best = np.argsort(-ranked, axis=1, kind="stable")[:, :k]
         beam, token = best // vocab_size, best % vocab_size
-        rows = np.arange(n)[:, None]
         seqs = seqs[rows, beam]
         seqs[:, :, t + 1] = token
+        lengths = np.where(finished[rows, beam], lengths[rows, beam], t + 1)
         finished = finished[rows, beam] | (token == target_vocab.end_id)
         scores = total[rows, best]
     texts = [[target_vocab.decode(seqs[i, j, 1:]) for j in range(k)] for i in range(n)]
@@ -287,9 +319,35 @@ def beam_search_decode(model, x, target_vocab, *, beam_width: int = 3, max_lengt
     return [beams[0] for beams in texts]
 
 
+def sequence_log_prob(model, x, target_vocab, texts, *, max_length: int,
+                      batch_size: int = 1024) -> np.ndarray:
+    """Teacher-forced log-probability of each output string (its end token included).
+
+    A string of ``max_length`` characters has no room for the end token and
+    is scored without it, as beam search scores it.
+    """
+    x, max_length = _check_decode_args(model, x, target_vocab, max_length, batch_size)
+    texts = list(texts)
+    if len(texts) != len(x):
+        raise ValueError(f"got {len(texts)} texts for {len(x)} sources")
+    y_in = decoder_inputs(texts, target_vocab, max_length)
+    y_out = target_vocab.encode(texts, max_length + 1, end=True)[:, :max_length]
+    logp = log_softmax(model.predict([x, y_in], batch_size=batch_size, verbose=0))
+    picked = np.take_along_axis(logp, y_out[..., None], axis=-1)[..., 0]
+    return np.where(y_out != target_vocab.pad_id, picked, 0.0).sum(-1)
+
+
 def targets(task) -> list[str]:
     """The reference outputs of a :class:`~dlarch.data.Seq2SeqTask`."""
     return [target for _, target in task.pairs]
+
+
+def _predictions(predictions, task) -> list[str]:
+    refs = targets(task)
+    predictions = list(predictions)
+    if len(predictions) != len(refs):
+        raise ValueError(f"got {len(predictions)} predictions for {len(refs)} examples")
+    return predictions
 
 
 def exact_match(model_or_predictions, task, *, max_length: int | None = None) -> float:
@@ -301,32 +359,35 @@ def exact_match(model_or_predictions, task, *, max_length: int | None = None) ->
         task: the :class:`~dlarch.data.Seq2SeqTask` with the references.
         max_length: decoding steps for a model (default: ``task.y_in`` width).
     """
-    refs = targets(task)
     if isinstance(model_or_predictions, keras.Model):
+        length = task.y_in.shape[1] if max_length is None else max_length
         predictions = greedy_decode(model_or_predictions, task.x, task.target_vocab,
-                                    max_length=max_length or task.y_in.shape[1])
+                                    max_length=length)
     else:
-        predictions = list(model_or_predictions)
-    if len(predictions) != len(refs):
-        raise ValueError(f"got {len(predictions)} predictions for {len(refs)} examples")
-    return float(np.mean([p == r for p, r in zip(predictions, refs)]))
+        predictions = _predictions(model_or_predictions, task)
+    return float(np.mean([p == r for p, r in zip(predictions, targets(task))]))
 
 
-def accuracy_by_length(predictions, task, bins=(0, 12, 16, 20, 24, 33)) -> pd.DataFrame:
+def accuracy_by_length(predictions, task, bins) -> pd.DataFrame:
     """Exact-match accuracy per bin of source length (in characters).
 
+    Args:
+        predictions: one predicted string per example of ``task``.
+        task: the :class:`~dlarch.data.Seq2SeqTask` with the references.
+        bins: increasing bin edges; bin ``[a, b)`` holds sources of ``a`` to
+            ``b - 1`` characters. They come from the task's range of lengths.
+
     Returns:
-        One row per non-empty bin: ``length`` (the bin as ``"a–b"``),
-        ``low``, ``n`` examples and ``accuracy``.
+        One row per non-empty bin: ``length`` (the bin as ``"a–b"``, both
+        ends included), ``low``, ``n`` examples and ``accuracy``.
     """
-    refs = targets(task)
-    if len(predictions) != len(refs):
-        raise ValueError(f"got {len(predictions)} predictions for {len(refs)} examples")
-    bins = list(bins)
+    predictions = _predictions(predictions, task)
+    bins = [_checks.non_negative_int("bins", edge)
+            for edge in _checks.array("bins", bins, ndim=1).tolist()]
     if len(bins) < 2 or any(high <= low for low, high in zip(bins, bins[1:])):
         raise ValueError(f"bins must be at least two increasing edges, got {bins!r}")
     lengths = np.array([len(source) for source, _ in task.pairs])
-    correct = np.array([p == r for p, r in zip(predictions, refs)])
+    correct = np.array([p == r for p, r in zip(predictions, targets(task))])
     rows = []
     for low, high in zip(bins, bins[1:]):
         inside = (lengths >= low) & (lengths < high)
@@ -347,41 +408,49 @@ def attention_weights(model, x, y_in) -> np.ndarray:
     return np.asarray(probe.predict([np.asarray(x), np.asarray(y_in)], verbose=0))
 
 
-def decoder_inputs(texts, target_vocab, length: int = 11) -> np.ndarray:
+def decoder_inputs(texts, target_vocab, length: int) -> np.ndarray:
     """Teacher-forcing inputs (start token + text, cut to ``length``) for output strings."""
+    length = _checks.positive_int("length", length)
+    if isinstance(texts, str):
+        raise ValueError(f"texts must be a list of strings, got the single string {texts!r}")
     return target_vocab.encode(list(texts), length + 1, start=True)[:, :length]
 
 
-def plot_attention(weights, source: str, output: str, *, title: str, ax=None):
-    """Heatmap of one example's attention: output characters vs source characters."""
+def plot_attention(weights, source: str, output: str, *, title: str, ax=None, colorbar=True):
+    """Heatmap of one example's attention: output characters vs source characters.
+
+    The colour bar (weights from 0 to 1) is drawn unless ``colorbar=False``.
+    """
     import matplotlib.pyplot as plt
 
-    weights = np.asarray(weights)
-    if weights.ndim != 2:
-        raise ValueError(f"weights must be 2-D (output steps, source positions), got {weights.shape}")
+    weights = _checks.array("weights", weights, ndim=2)
     rows, cols = list(output) + ["</s>"], list(source)
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(6, 3.5))
-    ax.imshow(weights[: len(rows), : len(cols)], cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    image = ax.imshow(weights[: len(rows), : len(cols)], cmap="viridis", vmin=0, vmax=1,
+                      aspect="auto")
     ax.set_xticks(range(len(cols)), [c if c != " " else "␣" for c in cols])
     ax.set_yticks(range(len(rows)), rows)
     ax.set(title=title, xlabel="source character", ylabel="output character")
+    if colorbar:
+        fig.colorbar(image, ax=ax, label="attention weight", fraction=0.04, pad=0.02)
     return fig
 
 
 class ExactMatch(keras.callbacks.Callback):
-    """Greedy exact-match accuracy on a held-out task after each epoch.
+    """Greedy exact-match accuracy on a held-out (validation) task after each epoch.
 
     Adds ``val_exact_match`` to the logs, stops training once it reaches
     ``target`` (if given), and keeps the training wall time, without its own
-    decoding time, in ``seconds_to_target`` (None until reached).
+    decoding time, in ``seconds_to_target`` (None until reached). Give it a
+    validation split, never the test set.
     """
 
     def __init__(self, task, *, target: float | None = None, every: int = 1):
         super().__init__()
-        if target is not None and not 0 <= target <= 1:
-            raise ValueError(f"target must be in [0, 1], got {target!r}")
+        if target is not None:
+            target = _checks.fraction("target", target, high_inclusive=True)
         self.task, self.target = task, target
-        self.every = _check_positive_int("every", every)
+        self.every = _checks.positive_int("every", every)
         self.history, self.seconds_to_target, self.epoch_reached = [], None, None
 
     def on_train_begin(self, logs=None):

@@ -18,26 +18,19 @@ import keras
 import numpy as np
 from keras import ops
 
-NEG_INF = -1e9
+from dlarch import _checks
+from dlarch.rnn import sample_with_temperature
+from dlarch.seq2seq import NEG_INF
 
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _rate(name, value):
-    if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
-    return float(value)
+_positive_int = _checks.positive_int
 
 
 def _heads(d_model, num_heads):
-    _positive_int("d_model", d_model)
-    _positive_int("num_heads", num_heads)
+    d_model = _positive_int("d_model", d_model)
+    num_heads = _positive_int("num_heads", num_heads)
     if d_model % num_heads:
         raise ValueError(f"d_model ({d_model}) must be divisible by num_heads ({num_heads})")
+    return d_model, num_heads
 
 
 # --- attention -------------------------------------------------------------------------------
@@ -100,8 +93,9 @@ class MultiHeadAttention(keras.layers.Layer):
         super().__init__(**kwargs)
         self.num_heads = _positive_int("num_heads", num_heads)
         self.key_dim = _positive_int("key_dim", key_dim)
-        self.value_dim = _positive_int("value_dim", value_dim) if value_dim else self.key_dim
-        self.dropout = _rate("dropout", dropout)
+        self.value_dim = (self.key_dim if value_dim is None
+                          else _positive_int("value_dim", value_dim))
+        self.dropout = _checks.fraction("dropout", dropout)
         self.use_bias = bool(use_bias)
         self.attention_dropout = keras.layers.Dropout(self.dropout)
 
@@ -216,9 +210,7 @@ class PaddingMask(keras.layers.Layer):
 
     def __init__(self, pad_id=0, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(pad_id, bool) or not isinstance(pad_id, (int, np.integer)) or pad_id < 0:
-            raise ValueError(f"pad_id must be a non-negative integer, got {pad_id!r}")
-        self.pad_id = int(pad_id)
+        self.pad_id = _checks.non_negative_int("pad_id", pad_id)
 
     def call(self, ids):
         return padding_mask(ids, self.pad_id)
@@ -293,10 +285,9 @@ class _Block(keras.layers.Layer):
     def __init__(self, d_model, num_heads, d_ff, dropout=0.1, norm_first=False,
                  activation="relu", **kwargs):
         super().__init__(**kwargs)
-        _heads(d_model, num_heads)
-        self.d_model, self.num_heads = int(d_model), int(num_heads)
+        self.d_model, self.num_heads = _heads(d_model, num_heads)
         self.d_ff = _positive_int("d_ff", d_ff)
-        self.dropout = _rate("dropout", dropout)
+        self.dropout = _checks.fraction("dropout", dropout)
         self.norm_first = bool(norm_first)
         self.activation = activation
         self.ff_hidden = keras.layers.Dense(self.d_ff, activation=activation)
@@ -445,11 +436,14 @@ class DecoderBlock(_Block):
 # --- models ----------------------------------------------------------------------------------
 
 
-def _check_stack(d_model, num_heads, d_ff, num_layers, dropout):
-    _heads(d_model, num_heads)
-    _positive_int("d_ff", d_ff)
-    _positive_int("num_layers", num_layers)
-    _rate("dropout", dropout)
+def _stack(d_model, num_heads, d_ff, num_layers, dropout):
+    """The checked sizes of a stack of blocks: (d_model, num_heads, d_ff, num_layers, dropout)."""
+    return (*_heads(d_model, num_heads), _positive_int("d_ff", d_ff),
+            _positive_int("num_layers", num_layers), _checks.fraction("dropout", dropout))
+
+
+def _num_classes(value):
+    return _positive_int("num_classes", value, minimum=2)
 
 
 def build_transformer(source_vocab_size, target_vocab_size, source_length, target_length, *,
@@ -457,14 +451,17 @@ def build_transformer(source_vocab_size, target_vocab_size, source_length, targe
                       name="transformer"):
     """The encoder–decoder Transformer (Vaswani et al., 2017) for sequence-to-sequence tasks.
 
-    Inputs ``[source_ids (B, S), target_in_ids (B, T)]`` (0 is padding);
-    output: next-token logits ``(B, T, target_vocab_size)`` under teacher forcing.
+    Inputs ``[source_ids (B, S), target_in_ids (B, T)]`` (0 is padding).
+    Returns an uncompiled model whose output is next-token logits
+    ``(B, T, target_vocab_size)`` under teacher forcing; output ``t`` never
+    depends on target inputs after ``t``.
     """
-    for arg, value in {"source_vocab_size": source_vocab_size, "target_length": target_length,
-                       "target_vocab_size": target_vocab_size,
-                       "source_length": source_length}.items():
-        _positive_int(arg, value)
-    _check_stack(d_model, num_heads, d_ff, num_layers, dropout)
+    source_vocab_size = _positive_int("source_vocab_size", source_vocab_size)
+    target_vocab_size = _positive_int("target_vocab_size", target_vocab_size)
+    source_length = _positive_int("source_length", source_length)
+    target_length = _positive_int("target_length", target_length)
+    d_model, num_heads, d_ff, num_layers, dropout = _stack(d_model, num_heads, d_ff,
+                                                           num_layers, dropout)
     source = keras.Input((source_length,), dtype="int32", name="source")
     target = keras.Input((target_length,), dtype="int32", name="target_in")
     source_mask = PaddingMask(name="source_mask")(source)
@@ -486,14 +483,16 @@ def build_transformer(source_vocab_size, target_vocab_size, source_length, targe
 
 def build_gpt(vocab_size, max_length, *, d_model=64, num_heads=4, d_ff=256, num_layers=2,
               dropout=0.1, name="gpt"):
-    """A decoder-only character model (Radford et al., 2018): ids ``(B, T ≤ max_length)`` -> logits.
+    """A decoder-only character model (Radford et al., 2018; GPT-2's pre-norm, Radford et al., 2019).
 
-    Pre-norm causal blocks with GELU, a final LayerNorm and a linear read-out;
+    Pre-norm causal blocks with GELU, a final LayerNorm and a linear read-out.
+    Returns an uncompiled model ``ids (B, T ≤ max_length) -> logits (B, T, vocab_size)``;
     the input length may vary up to ``max_length`` (handy for sampling).
     """
-    _positive_int("vocab_size", vocab_size)
-    _positive_int("max_length", max_length)
-    _check_stack(d_model, num_heads, d_ff, num_layers, dropout)
+    vocab_size = _positive_int("vocab_size", vocab_size)
+    max_length = _positive_int("max_length", max_length)
+    d_model, num_heads, d_ff, num_layers, dropout = _stack(d_model, num_heads, d_ff,
+                                                           num_layers, dropout)
     ids = keras.Input((None,), dtype="int32", name="ids")
     x = PositionalEmbedding(vocab_size, max_length, d_model, name="embedding")(ids)
     x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
@@ -522,20 +521,12 @@ def _classifier_head(x, num_classes, dropout):
     return keras.layers.Dense(num_classes, name="logits")(x)
 
 
-def build_encoder_classifier(vocab_size, length, num_classes, *, d_model=64, num_heads=4,
-                             d_ff=128, num_layers=2, dropout=0.1, name="encoder_classifier"):
-    """An encoder-only (BERT-style, Devlin et al., 2019) sequence classifier.
-
-    Inputs ``ids (B, length)`` whose position 0 holds a [CLS] token and 0 is
-    padding; the last block's state at [CLS] feeds a linear layer: logits
-    ``(B, num_classes)``. Trained from scratch here, no pre-training.
-    """
-    for arg, value in {"vocab_size": vocab_size, "length": length}.items():
-        _positive_int(arg, value)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
-            or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer ≥ 2, got {num_classes!r}")
-    _check_stack(d_model, num_heads, d_ff, num_layers, dropout)
+def _text_encoder(vocab_size, length, d_model, num_heads, d_ff, num_layers, dropout):
+    """ids -> (ids input, per-position states) of a post-norm encoder (BERT's body)."""
+    vocab_size = _positive_int("vocab_size", vocab_size)
+    length = _positive_int("length", length)
+    d_model, num_heads, d_ff, num_layers, dropout = _stack(d_model, num_heads, d_ff,
+                                                           num_layers, dropout)
     ids = keras.Input((length,), dtype="int32", name="ids")
     mask = PaddingMask(name="mask")(ids)
     x = PositionalEmbedding(vocab_size, length, d_model, name="embedding")(ids)
@@ -543,21 +534,92 @@ def build_encoder_classifier(vocab_size, length, num_classes, *, d_model=64, num
     for i in range(num_layers):
         x, _ = EncoderBlock(d_model, num_heads, d_ff, dropout, name=f"encoder_{i}")(
             x, attention_mask=mask, return_attention_scores=True)
+    return ids, x
+
+
+def build_encoder_classifier(vocab_size, length, num_classes, *, d_model=64, num_heads=4,
+                             d_ff=128, num_layers=2, dropout=0.1, name="encoder_classifier"):
+    """An encoder-only (BERT-style, Devlin et al., 2019) sequence classifier.
+
+    Inputs ``ids (B, length)`` whose position 0 holds a [CLS] token and 0 is
+    padding; the last block's state at [CLS] feeds a linear layer. Returns an
+    uncompiled model whose output is logits ``(B, num_classes)``. Its
+    ``embedding`` and ``encoder_i`` layers match :func:`build_masked_lm`'s, so
+    pre-trained weights can be copied in with :func:`copy_weights`.
+    """
+    num_classes = _num_classes(num_classes)
+    ids, x = _text_encoder(vocab_size, length, d_model, num_heads, d_ff, num_layers, dropout)
     return keras.Model(ids, _classifier_head(x, num_classes, dropout), name=name)
+
+
+def build_masked_lm(vocab_size, length, *, d_model=64, num_heads=4, d_ff=128, num_layers=2,
+                    dropout=0.1, name="masked_lm"):
+    """The same encoder with a per-position read-out, for masked-token pre-training (BERT).
+
+    Returns an uncompiled model ``ids (B, length) -> logits (B, length, vocab_size)``;
+    train it on :func:`mask_tokens` output. (BERT's head adds a dense layer and
+    ties the read-out to the embedding; one linear layer suffices here.)
+    """
+    ids, x = _text_encoder(vocab_size, length, d_model, num_heads, d_ff, num_layers, dropout)
+    return keras.Model(ids, keras.layers.Dense(vocab_size, name="mlm_logits")(x), name=name)
+
+
+def mask_tokens(ids, *, mask_id, vocab_size, rate=0.15, protected=(0,), seed=0):
+    """BERT's masking (Devlin et al., 2019, §3.1): pick ``rate`` of the tokens to predict.
+
+    Of the picked positions 80 % become ``mask_id``, 10 % a random token
+    (never a protected one or the mask) and 10 % stay as they are. Positions
+    whose id is in ``protected`` (padding, [CLS]) are never picked.
+
+    Returns:
+        ``(inputs, targets, weights)``: the corrupted ids, the original ids, and
+        1.0 at picked positions, 0.0 elsewhere (use as ``sample_weight``).
+    """
+    vocab_size = _positive_int("vocab_size", vocab_size)
+    mask_id = _checks.non_negative_int("mask_id", mask_id)
+    if mask_id >= vocab_size:
+        raise ValueError(f"mask_id must be below vocab_size {vocab_size}, got {mask_id}")
+    ids = _checks.token_ids("ids", _checks.array("ids", ids, ndim=2), vocab_size)
+    rate = _checks.fraction("rate", rate, low_inclusive=False)
+    protected = [_checks.non_negative_int("protected", p) for p in protected]
+    rng = np.random.default_rng(_checks.non_negative_int("seed", seed))
+    picked = (rng.random(ids.shape) < rate) & ~np.isin(ids, protected)
+    roll = rng.random(ids.shape)
+    inputs = ids.copy()
+    inputs[picked & (roll < 0.8)] = mask_id
+    swap = picked & (roll >= 0.8) & (roll < 0.9)
+    ordinary = np.setdiff1d(np.arange(vocab_size), [*protected, mask_id])
+    inputs[swap] = rng.choice(ordinary, size=int(swap.sum()))
+    return inputs.astype("int32"), ids.astype("int32"), picked.astype("float32")
+
+
+def copy_weights(source, target, names) -> list[str]:
+    """Copy the weights of the layers called ``names`` from model ``source`` into ``target``."""
+    copied = []
+    for name in names:
+        try:
+            target.get_layer(name).set_weights(source.get_layer(name).get_weights())
+        except ValueError as error:
+            raise ValueError(f"cannot copy layer {name!r}: {error}") from None
+        copied.append(name)
+    return copied
 
 
 def build_vit(image_shape, num_classes, *, patch_size=7, d_model=64, num_heads=4, d_ff=128,
               num_layers=2, dropout=0.1, name="vit"):
-    """A Vision Transformer (Dosovitskiy et al., 2021): patches -> pre-norm encoder -> [class] logits."""
-    if len(image_shape) != 3:
+    """A Vision Transformer (Dosovitskiy et al., 2021): patches -> pre-norm encoder -> [class] logits.
+
+    Returns an uncompiled model ``images (B, H, W, C) -> logits (B, num_classes)``.
+    """
+    if isinstance(image_shape, (str, bytes)) or not hasattr(image_shape, "__len__") \
+            or len(image_shape) != 3:
         raise ValueError(f"image_shape must be (height, width, channels), got {image_shape!r}")
-    for arg, value in zip(("height", "width", "channels"), image_shape):
-        _positive_int(f"image_shape {arg}", value)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) \
-            or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer ≥ 2, got {num_classes!r}")
-    _check_stack(d_model, num_heads, d_ff, num_layers, dropout)
-    images = keras.Input(tuple(image_shape), name="images")
+    image_shape = tuple(_positive_int(f"image_shape {arg}", value)
+                        for arg, value in zip(("height", "width", "channels"), image_shape))
+    num_classes = _num_classes(num_classes)
+    d_model, num_heads, d_ff, num_layers, dropout = _stack(d_model, num_heads, d_ff,
+                                                           num_layers, dropout)
+    images = keras.Input(image_shape, name="images")
     x = PatchEmbedding(patch_size, d_model, name="patch_embedding")(images)
     x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
     for i in range(num_layers):
@@ -577,6 +639,7 @@ def attention_maps(model, inputs, batch_size=256):
     Returns a dict ``"<block>/self"`` (and ``"<block>/cross"`` for decoder
     blocks with cross-attention) -> array ``(N, heads, T_q, T_k)``.
     """
+    batch_size = _positive_int("batch_size", batch_size)
     names, outputs = [], []
     for layer in model.layers:
         if isinstance(layer, (EncoderBlock, DecoderBlock)):
@@ -598,22 +661,28 @@ def attention_maps(model, inputs, batch_size=256):
 def sample_text(model, vocab, prompt, n_chars, *, temperature=0.8, max_length=None, seed=0):
     """Continue ``prompt`` by ``n_chars`` characters sampled from a character model.
 
-    Each step feeds the last ``max_length`` characters (default: the model's
-    embedding length) and samples from softmax(logits / temperature).
+    Each step feeds the last ``max_length`` characters (default and upper
+    limit: the model's embedding length) and samples from
+    softmax(logits / temperature) with :func:`dlarch.rnn.sample_with_temperature`;
+    the vocabulary's padding, start and end ids are never sampled.
     """
-    if not prompt:
-        raise ValueError("prompt must be a non-empty string")
-    _positive_int("n_chars", n_chars)
-    if not isinstance(temperature, (int, float)) or temperature <= 0:
-        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
-    if max_length is None:
-        max_length = model.get_layer("embedding").max_length
-    rng = np.random.default_rng(seed)
-    ids = list(vocab.encode([prompt], len(prompt))[0])
+    if not isinstance(prompt, str) or not prompt:
+        raise ValueError(f"prompt must be a non-empty string, got {prompt!r}")
+    n_chars = _positive_int("n_chars", n_chars)
+    temperature = _checks.positive_float("temperature", temperature)
+    limit = model.get_layer("embedding").max_length
+    max_length = limit if max_length is None else _positive_int("max_length", max_length)
+    if max_length > limit:
+        raise ValueError(f"max_length must be at most the model's length {limit}, got {max_length}")
+    vocab_size = model.output_shape[-1]
+    if len(vocab) > vocab_size:
+        raise ValueError(f"vocab has {len(vocab)} tokens but the model predicts {vocab_size}")
+    ids = list(_checks.token_ids("prompt", vocab.encode([prompt], len(prompt))[0], vocab_size))
+    never = [vocab.pad_id, vocab.start_id, vocab.end_id]
+    rng = np.random.default_rng(_checks.non_negative_int("seed", seed))
     for _ in range(n_chars):
         window = np.asarray(ids[-max_length:], dtype="int32")[None]
         logits = np.asarray(model(window, training=False))[0, -1].astype("float64")
-        logits[:3] = -np.inf  # never sample pad, start or end
-        p = np.exp((logits - logits.max()) / temperature)
-        ids.append(int(rng.choice(len(p), p=p / p.sum())))
+        logits[never] = -np.inf
+        ids.append(int(sample_with_temperature(logits, temperature, rng)[0]))
     return vocab.decode(ids)
