@@ -18,21 +18,7 @@ import numpy as np
 from . import _checks
 
 
-# --- The network of the chapter ----------------------------------------------------
-
-def build_mlp(input_shape=(28, 28, 1), num_classes: int = 10, *, widths=(128,), name: str = "mlp"):
-    """Flatten → Dense(ReLU) per width → logits; the chapter's small image classifier.
-
-    Returns an uncompiled model ``(B, *input_shape) -> logits (B, num_classes)``.
-    """
-    num_classes = _checks.positive_int("num_classes", num_classes, minimum=2)
-    widths = tuple(_checks.positive_int("widths entry", w) for w in widths)
-    inputs = keras.Input(tuple(input_shape))
-    x = keras.layers.Flatten()(inputs)
-    for i, width in enumerate(widths):
-        x = keras.layers.Dense(width, activation="relu", name=f"dense_{i}")(x)
-    return keras.Model(inputs, keras.layers.Dense(num_classes, name="logits")(x), name=name)
-
+# --- Hold-out split ------------------------------------------------------------------
 
 def split_validation(x, y, n_validation: int, *, seed: int = 0):
     """A stratified hold-out: ``(x_train, y_train), (x_val, y_val)`` with ``n_validation`` examples."""
@@ -446,13 +432,16 @@ def _tiny_classifier(seed: int) -> keras.Model:
                              keras.layers.Dense(5)])
 
 
-def mirrored_vs_single_device(*, seed: int = 0, steps: int = 8, global_batch: int = 64) -> dict:
+def mirrored_vs_single_device(*, seed: int = 0, steps: int = 8, global_batch: int = 64,
+                              strategy=None) -> dict:
     """Train one small model with ``MirroredStrategy`` and once on one device (TensorFlow only).
 
     Both start from the same random weights and see the same global batches
-    in the same order, with plain SGD. Returns the number of replicas and the
-    largest absolute difference between the two final weight sets. Call
-    :func:`split_cpu` first, or there is only one replica.
+    in the same order, with plain SGD. Returns the number of replicas, the
+    largest weight change and the largest absolute difference between the two
+    final weight sets. Call :func:`split_cpu` first, or there is only one
+    replica. Pass the process's ``strategy`` if it has one: two mirrored
+    strategies over the same devices can clash in their collective operations.
     """
     import tensorflow as tf
 
@@ -472,7 +461,8 @@ def mirrored_vs_single_device(*, seed: int = 0, steps: int = 8, global_batch: in
         model.fit(x, y, batch_size=global_batch, epochs=1, shuffle=False, verbose=0)
         return model.get_weights()
 
-    strategy = tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")])
+    if strategy is None:
+        strategy = tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")])
     mirrored = train(strategy)
     single = train(tf.distribute.OneDeviceStrategy("/cpu:0"))
     moved = max(float(np.max(np.abs(a - b))) for a, b in zip(single, start))
