@@ -42,3 +42,21 @@ def test_flow_diagram_draws_boxes_and_arrows():
         plots.flow_diagram(boxes, [("z", "X", "")], title="bad")
     with pytest.raises(ValueError, match="at least one"):
         plots.flow_diagram({}, [], title="empty")
+
+
+@pytest.mark.parametrize("name, call", [
+    ("ncols", lambda: plots.image_grid(np.zeros((4, 8, 8)), title="t", ncols=0)),
+    ("ncols", lambda: plots.image_grid(np.zeros((4, 8, 8)), title="t", ncols=np.nan)),
+    ("ncols", lambda: plots.image_grid(np.zeros((4, 8, 8)), title="t", ncols=2.5)),
+    ("size", lambda: plots.image_grid(np.zeros((4, 8, 8)), title="t", size=-1.0)),
+    ("labels", lambda: plots.image_grid(np.zeros((4, 8, 8)), labels=[1, 2], title="t")),
+    ("metric", lambda: plots.plot_history({"loss": [1.0]}, "accuracy")),
+])
+def test_bad_input_names_the_argument(name, call):
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
+def test_image_grid_accepts_numpy_scalars():
+    fig = plots.image_grid(np.zeros((4, 8, 8)), title="t", ncols=np.int64(2), size=np.float32(0.5))
+    assert len(fig.axes) == 4

@@ -8,6 +8,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from . import _checks
 from .training import history_frame
 
 
@@ -60,9 +61,10 @@ def image_grid(images, labels=None, *, title: str, ncols: int = 10, cmap: str = 
         images = images[..., 0]
     if images.ndim not in (3, 4) or len(images) == 0:
         raise ValueError(f"images must be a non-empty (N, H, W[, C]) array, got shape {images.shape}")
-    if ncols < 1:
-        raise ValueError(f"ncols must be positive, got {ncols}")
-    ncols = min(ncols, len(images))
+    ncols = min(_checks.positive_int("ncols", ncols), len(images))
+    size = _checks.positive_float("size", size)
+    if labels is not None and len(labels) < len(images):
+        raise ValueError(f"labels must hold one caption per image ({len(images)}), got {len(labels)}")
     nrows = int(np.ceil(len(images) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4),
                              squeeze=False)
