@@ -100,11 +100,20 @@ def test_offline_skips_the_network(monkeypatch, fake_file):
     assert data.fetch("toy") is None
 
 
-def test_unknown_dataset_names_the_known_ones():
-    with pytest.raises(ValueError, match=r"unknown dataset 'cifar'.*mnist"):
-        data.load("cifar")
-    with pytest.raises(ValueError, match=r"unknown file 'cifar'"):
+def test_unknown_file_names_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown file 'cifar'.*mnist"):
         data.fetch("cifar")
+
+
+def test_co2_is_the_real_monthly_mauna_loa_series(capsys):
+    co2 = data.load_co2()
+    assert co2.source == "canonical" and co2.period == 12 and co2.values.dtype == np.float32
+    assert len(co2.values) == len(co2.dates) == 526  # March 1958 .. December 2001
+    assert str(co2.dates[0]) == "1958-03" and str(co2.dates[-1]) == "2001-12"
+    assert np.isfinite(co2.values).all() and 310 < co2.values[0] < 320 < 365 < co2.values[-1] < 375
+    yearly = co2.values[10:10 + 12 * 40].reshape(40, 12)
+    assert (np.diff(yearly.mean(axis=1)) > 0).mean() > 0.9  # rising, year after year
+    assert "Mauna Loa CO2: canonical (ships with statsmodels" in capsys.readouterr().out
 
 
 def test_a_missing_mirror_folder_is_a_warning_and_the_next_source_is_tried(monkeypatch, tmp_path):

@@ -1,8 +1,8 @@
 """Every dataset of the course: canonical source, mirror, offline fallback.
 
 See ``DESIGN.md`` §4. Loaders print one line naming the source they used
-("canonical", "mirror", "offline" or "synthetic") and the sizes, so a
-reader always knows whether a result came from full or fallback data.
+("canonical", "mirror", "system", "offline" or "synthetic") and the sizes, so
+a reader always knows whether a result came from full or fallback data.
 """
 
 from .copying import make_copy_task
@@ -12,29 +12,13 @@ from .images import ImageData, load_digits, load_fashion_mnist, load_mnist
 from .imdb import SentimentData, load_imdb
 from .motifs import first_token_task, motif_task
 from .palindromes import make_palindrome_task
-from .series import SeriesData, load_co2
 from .registry import FILES
 from .sequences import (adding_problem, forecast_windows, majority_task, next_step_windows,
                         synthetic_series)
+from .series import SeriesData, load_co2
 from .text import TextData, load_shakespeare
 from .vocab import CharVocab, Seq2SeqTask
 from .xor import make_xor
-
-LOADERS = {
-    "mnist": load_mnist,
-    "fashion_mnist": load_fashion_mnist,
-    "digits": load_digits,
-    "shakespeare": load_shakespeare,
-    "imdb": load_imdb,
-}
-
-
-def load(name: str):
-    """Load a dataset by name (see ``LOADERS``)."""
-    if name not in LOADERS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(sorted(LOADERS))}")
-    return LOADERS[name]()
-
 
 __all__ = [
     "adding_problem",
@@ -49,14 +33,12 @@ __all__ = [
     "FILES",
     "forecast_windows",
     "ImageData",
-    "load",
     "load_co2",
     "load_digits",
     "load_fashion_mnist",
     "load_imdb",
     "load_mnist",
     "load_shakespeare",
-    "LOADERS",
     "majority_task",
     "make_copy_task",
     "make_date_task",

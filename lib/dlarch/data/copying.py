@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _checks
+
 from .vocab import CharVocab, Seq2SeqTask
 
 DIGITS = "0123456789"
@@ -21,12 +23,9 @@ def make_copy_task(n: int, min_length: int = 4, max_length: int = 24, seed: int 
     ``x`` is padded to ``max_length``; ``y_in``/``y_out`` to ``max_length + 1``
     (start or end token added).
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    if not (isinstance(min_length, (int, np.integer)) and isinstance(max_length, (int, np.integer))
-            and 1 <= min_length <= max_length):
-        raise ValueError(f"need integers 1 <= min_length <= max_length, got {min_length!r} "
-                         f"and {max_length!r}")
+    n = _checks.positive_int("n", n)
+    min_length = _checks.positive_int("min_length", min_length)
+    max_length = _checks.positive_int("max_length", max_length, minimum=min_length)
     rng = np.random.default_rng(seed)
     # One example at a time, so the first k examples do not depend on n.
     texts = ["".join(rng.choice(list(DIGITS), size=int(rng.integers(min_length, max_length + 1))))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import numpy as np
 
+from .. import _checks
+
 from .vocab import CharVocab, Seq2SeqTask
 
 MONTHS = ("January February March April May June July August September "
@@ -40,8 +42,7 @@ FORMATS = (
 
 def random_dates(n: int, seed: int = 0) -> list[dt.date]:
     """``n`` dates drawn uniformly from 1950-01-01 .. 2049-12-31."""
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = _checks.positive_int("n", n)
     rng = np.random.default_rng(seed)
     span = (LAST_DAY - FIRST_DAY).days
     return [FIRST_DAY + dt.timedelta(days=int(k)) for k in rng.integers(0, span + 1, size=n)]
@@ -49,6 +50,7 @@ def random_dates(n: int, seed: int = 0) -> list[dt.date]:
 
 def date_pairs(n: int, seed: int = 0) -> list[tuple[str, str]]:
     """``n`` (human-written, ISO) pairs, each in a format drawn at random."""
+    n = _checks.positive_int("n", n)
     rng = np.random.default_rng(seed + 1)
     formats = rng.integers(0, len(FORMATS), size=n)
     return [(FORMATS[f](d), d.isoformat()) for f, d in zip(formats, random_dates(n, seed))]

@@ -73,6 +73,12 @@ class Fetched:
                 "download": "downloaded"}[self.source]
 
 
+def describe(name: str, source: str, note: str, sizes: str) -> str:
+    """The one line every loader prints: ``[data] NAME: SOURCE (NOTE) — SIZES``."""
+    where = f" ({note})" if note else ""
+    return f"[data] {name}: {source}{where} — {sizes}"
+
+
 def registered(key: str) -> RemoteFile:
     """The registry entry for ``key``, or a ValueError listing the known keys."""
     if key not in FILES:

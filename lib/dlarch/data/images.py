@@ -12,7 +12,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .fetch import MIRROR_ENV, DataUnavailable, fetch
+from .. import _checks
+
+from .fetch import MIRROR_ENV, DataUnavailable, describe, fetch
 from .registry import FASHION_PACKAGE, FILES
 
 FASHION_CLASSES = (
@@ -47,9 +49,8 @@ class ImageData:
 
     def take(self, n_train: int | None = None, n_test: int | None = None) -> "ImageData":
         """The first ``n_train`` / ``n_test`` examples (None keeps all)."""
-        for label, n in (("n_train", n_train), ("n_test", n_test)):
-            if n is not None and (not isinstance(n, (int, np.integer)) or n < 1):
-                raise ValueError(f"{label} must be a positive integer or None, got {n!r}")
+        n_train = None if n_train is None else _checks.positive_int("n_train", n_train)
+        n_test = None if n_test is None else _checks.positive_int("n_test", n_test)
         return replace(
             self,
             x_train=self.x_train[:n_train], y_train=self.y_train[:n_train],
@@ -58,9 +59,8 @@ class ImageData:
 
     def describe(self) -> str:
         h, w, c = self.shape
-        where = f" ({self.note})" if self.note else ""
-        return (f"[data] {self.name}: {self.source}{where} — "
-                f"{len(self.x_train):,} train / {len(self.x_test):,} test, {h}x{w}x{c}")
+        return describe(self.name, self.source, self.note,
+                        f"{len(self.x_train):,} train / {len(self.x_test):,} test, {h}x{w}x{c}")
 
 
 def _images(x: np.ndarray, scale: float) -> np.ndarray:

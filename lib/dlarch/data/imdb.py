@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _checks
-from .fetch import fetch
+from .fetch import describe, fetch
 
 PAD, START, OOV, INDEX_FROM = 0, 1, 2, 3
 
@@ -32,10 +32,9 @@ class SentimentData:
     note: str = ""
 
     def describe(self) -> str:
-        where = f" ({self.note})" if self.note else ""
-        return (f"[data] {self.name}: {self.source}{where} — {len(self.x_train):,} train / "
-                f"{len(self.x_test):,} test, length {self.x_train.shape[1]}, "
-                f"vocabulary {self.vocab_size:,}")
+        return describe(self.name, self.source, self.note,
+                        f"{len(self.x_train):,} train / {len(self.x_test):,} test, "
+                        f"length {self.x_train.shape[1]}, vocabulary {self.vocab_size:,}")
 
 
 def _pad(sequences, maxlen: int) -> np.ndarray:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _checks
+
 from .vocab import CharVocab
 
 
@@ -45,10 +47,8 @@ def make_palindrome_task(n: int, length: int = 12, alphabet: str = "abcdef",
         alphabet: at least 2 distinct characters.
         seed: makes the task reproducible.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 4:
-        raise ValueError(f"length must be an integer ≥ 4, got {length!r}")
+    n = _checks.positive_int("n", n)
+    length = _checks.positive_int("length", length, minimum=4)
     if len(set(alphabet)) < 2:
         raise ValueError(f"alphabet needs at least 2 distinct characters, got {alphabet!r}")
     chars = np.array(sorted(set(alphabet)))

@@ -6,8 +6,8 @@
   neighbourhood, which needs the *future* as well as the past
   (a task for bidirectional RNNs).
 * :func:`synthetic_series` and :func:`forecast_windows` — a documented
-  seasonal time series (no real series ships in an installed package) and
-  its sliding windows.
+  seasonal time series (the controlled counterpart of the real
+  :func:`~dlarch.data.load_co2`) and its sliding windows.
 * :func:`next_step_windows` — (input, target-shifted-by-one) windows of a
   token sequence, for language models.
 """
@@ -18,11 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
-def _positive_int(label: str, value, minimum: int = 1) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{label} must be an integer ≥ {minimum}, got {value!r}")
-    return int(value)
+from .. import _checks
 
 
 def adding_problem(n: int, length: int, seed: int = 0):
@@ -35,8 +31,8 @@ def adding_problem(n: int, length: int, seed: int = 0):
     Var(U1 + U2) = 1/6 ≈ 0.167; solving the task means carrying the first
     marked number across up to ``length`` steps.
     """
-    n = _positive_int("n", n)
-    length = _positive_int("length", length, minimum=2)
+    n = _checks.positive_int("n", n)
+    length = _checks.positive_int("length", length, minimum=2)
     rng = np.random.default_rng(seed)
     values = rng.uniform(0.0, 1.0, size=(n, length)).astype("float32")
     half = length // 2
@@ -62,9 +58,9 @@ def majority_task(n: int, length: int, radius: int = 1, seed: int = 0):
     never sees the ``radius`` future bits of the window, so it must guess
     whenever they decide the vote; a bidirectional model sees them all.
     """
-    n = _positive_int("n", n)
-    length = _positive_int("length", length)
-    radius = _positive_int("radius", radius)
+    n = _checks.positive_int("n", n)
+    length = _checks.positive_int("length", length)
+    radius = _checks.positive_int("radius", radius)
     rng = np.random.default_rng(seed)
     bits = rng.integers(0, 2, size=(n, length))
     padded = np.pad(bits, ((0, 0), (radius, radius)))
@@ -85,6 +81,13 @@ class SeriesSpec:
     ar: float = 0.9           # AR(1) coefficient of the weather-like noise
     noise: float = 0.5        # innovation standard deviation
 
+    def __post_init__(self):
+        _checks.positive_int("period", self.period, minimum=2)
+        for name in ("amplitude", "weekly", "trend"):
+            _checks.finite_float(name, getattr(self, name))
+        _checks.fraction("ar", self.ar)  # in [0, 1): a stable AR(1) process
+        _checks.non_negative_float("noise", self.noise)
+
 
 def synthetic_series(n_steps: int, seed: int = 0, spec: SeriesSpec = SeriesSpec()) -> np.ndarray:
     """A documented synthetic "hourly load" series of ``n_steps`` float32 values.
@@ -93,9 +96,9 @@ def synthetic_series(n_steps: int, seed: int = 0, spec: SeriesSpec = SeriesSpec(
     e_t = ar·e_{t-1} + noise·N(0, 1). The AR(1) noise is persistent, so the
     recent past carries information the seasonal terms do not.
     """
-    n_steps = _positive_int("n_steps", n_steps, minimum=2)
-    if not 0 <= spec.ar < 1:
-        raise ValueError(f"spec.ar must be in [0, 1) for a stable series, got {spec.ar!r}")
+    n_steps = _checks.positive_int("n_steps", n_steps, minimum=2)
+    if not isinstance(spec, SeriesSpec):
+        raise ValueError(f"spec must be a SeriesSpec, got {type(spec).__name__}")
     rng = np.random.default_rng(seed)
     t = np.arange(n_steps)
     shocks = rng.normal(0.0, spec.noise, size=n_steps)
@@ -109,11 +112,9 @@ def synthetic_series(n_steps: int, seed: int = 0, spec: SeriesSpec = SeriesSpec(
 
 def forecast_windows(series, window: int, horizon: int):
     """Sliding windows: x (n, window, 1) of past values, y (n, horizon) of the next values."""
-    series = np.asarray(series, dtype="float32")
-    if series.ndim != 1:
-        raise ValueError(f"series must be 1-D, got shape {series.shape}")
-    window = _positive_int("window", window)
-    horizon = _positive_int("horizon", horizon)
+    series = _checks.array("series", series, ndim=1, dtype="float32", finite=True)
+    window = _checks.positive_int("window", window)
+    horizon = _checks.positive_int("horizon", horizon)
     n = len(series) - window - horizon + 1
     if n < 1:
         raise ValueError(f"series of length {len(series)} is too short for window {window} "
@@ -126,10 +127,8 @@ def forecast_windows(series, window: int, horizon: int):
 
 def next_step_windows(ids, length: int):
     """Cut a token sequence into non-overlapping windows: x = ids[t:t+L], y = ids[t+1:t+L+1]."""
-    ids = np.asarray(ids)
-    if ids.ndim != 1:
-        raise ValueError(f"ids must be 1-D, got shape {ids.shape}")
-    length = _positive_int("length", length)
+    ids = _checks.array("ids", ids, ndim=1)
+    length = _checks.positive_int("length", length)
     n = (len(ids) - 1) // length
     if n < 1:
         raise ValueError(f"{len(ids)} ids are too few for windows of length {length}")

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fetch import fetch
+from .fetch import describe, fetch
 
 
 @dataclass(frozen=True)
@@ -19,9 +19,8 @@ class TextData:
     note: str = ""
 
     def describe(self) -> str:
-        where = f" ({self.note})" if self.note else ""
-        return (f"[data] {self.name}: {self.source}{where} — "
-                f"{len(self.text):,} characters, {len(set(self.text))} distinct")
+        return describe(self.name, self.source, self.note,
+                        f"{len(self.text):,} characters, {len(set(self.text))} distinct")
 
 
 def synthetic_play(n_chars: int = 200_000, seed: int = 0) -> str:

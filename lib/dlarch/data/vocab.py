@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import _checks
+
 PAD, START, END = "<pad>", "<s>", "</s>"
 SPECIALS = (PAD, START, END)
 
@@ -40,7 +42,11 @@ class CharVocab:
         return 2
 
     def encode(self, texts, length: int, start: bool = False, end: bool = False) -> np.ndarray:
-        """Encode strings into an int32 array ``(len(texts), length)``, padded with 0."""
+        """Encode a list of strings into an int32 array ``(len(texts), length)``, padded with 0."""
+        if isinstance(texts, str):
+            raise ValueError(f"texts must be a list of strings, got the string {texts!r}; "
+                             f"to encode one text, pass [{texts!r}]")
+        length = _checks.positive_int("length", length)
         out = np.zeros((len(texts), length), dtype=np.int32)
         for row, text in enumerate(texts):
             unknown = set(text) - set(self.index)
@@ -54,9 +60,11 @@ class CharVocab:
         return out
 
     def decode(self, ids) -> str:
-        """Turn ids back into text, stopping at the end token and skipping pad/start."""
+        """Turn ids (each in ``[0, len(self))``) back into text, stopping at the end token and
+        skipping pad/start."""
         chars = []
-        for i in np.asarray(ids).tolist():
+        ids = _checks.token_ids("ids", _checks.array("ids", ids, ndim=1), len(self))
+        for i in ids.tolist():
             if i == self.end_id:
                 break
             if i not in (self.pad_id, self.start_id):

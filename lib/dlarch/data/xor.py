@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _checks
+
 CORNERS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
 LABELS = np.array([0, 1, 1, 0], dtype=np.int64)
 
@@ -25,10 +27,8 @@ def make_xor(n_per_corner: int = 1, noise: float = 0.0, seed: int = 0):
     Returns:
         ``(x, y)``: float32 points ``(4 * n_per_corner, 2)`` and int64 labels.
     """
-    if not isinstance(n_per_corner, (int, np.integer)) or n_per_corner < 1:
-        raise ValueError(f"n_per_corner must be a positive integer, got {n_per_corner!r}")
-    if not np.isscalar(noise) or not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    n_per_corner = _checks.positive_int("n_per_corner", n_per_corner)
+    noise = _checks.non_negative_float("noise", noise)
     rng = np.random.default_rng(seed)
     x = np.repeat(CORNERS, n_per_corner, axis=0)
     y = np.repeat(LABELS, n_per_corner)
