@@ -372,11 +372,11 @@ def train_recording_gradients(model, x, y, *, steps: int, batch_size: int, learn
                          f"model's predictions, got {y.shape}")
     rng = np.random.default_rng(_checks.non_negative_int("seed", seed))
     weights = model.trainable_weights
-    log = {"loss": [], "grad_norm": []}
-    for _ in range(steps):
-        idx = rng.choice(len(x), batch_size, replace=False)
+
+    @tf.function   # one traced graph per call: the loop below runs at graph speed
+    def sgd_step(x_batch, y_batch):
         with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(model(x[idx], training=True) - y[idx]))
+            loss = tf.reduce_mean(tf.square(model(x_batch, training=True) - y_batch))
         grads = tape.gradient(loss, weights)
         if clip is not None:
             grads, norm = clip_by_global_norm(grads, clip)
@@ -384,6 +384,12 @@ def train_recording_gradients(model, x, y, *, steps: int, batch_size: int, learn
             norm = tf.linalg.global_norm(grads)
         for w, g in zip(weights, grads):
             w.assign_sub(learning_rate * g)
+        return loss, norm
+
+    log = {"loss": [], "grad_norm": []}
+    for _ in range(steps):
+        idx = rng.choice(len(x), batch_size, replace=False)
+        loss, norm = sgd_step(x[idx], y[idx])
         log["loss"].append(float(loss))
         log["grad_norm"].append(float(norm))
     return log
