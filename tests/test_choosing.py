@@ -85,3 +85,25 @@ def test_sharpness_ranks_crisp_above_blurred():
                + np.roll(crisp, 1, axis=(1, 2))) / 4
     assert np.all(choosing.sharpness(crisp) > choosing.sharpness(blurred))
     assert np.allclose(choosing.sharpness(np.full((2, 8, 8), 0.3)), 0.0)
+
+
+def test_vit_multiply_adds_match_the_model_it_describes():
+    from dlarch.transformer import build_vit
+
+    model = build_vit((28, 28, 1), 10, patch_size=7, d_model=64, d_ff=128, num_layers=2)
+    tokens, patches = 17, 16
+    per_token = per_patch = head = 0
+    for weight in model.weights:
+        if "kernel" not in weight.path:
+            continue
+        size = int(np.prod(weight.shape))
+        if "patch_embedding" in weight.path:
+            per_patch += size
+        elif "encoder_" in weight.path:
+            per_token += size            # every projection and feed-forward kernel, once per token
+        else:
+            head += size
+    attention = 2 * 2 * tokens ** 2 * 64  # QK^T and the weighted sum, two blocks
+    assert choosing.vit_multiply_adds() == patches * per_patch + tokens * per_token + attention + head
+    with pytest.raises(ValueError, match="must divide"):
+        choosing.vit_multiply_adds(patch_size=5)

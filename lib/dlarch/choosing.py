@@ -79,6 +79,32 @@ def build_sequence_classifier(kind: str, vocab_size: int, length: int, *, width:
     return keras.Model(ids, logits, name=name or kind)
 
 
+def vit_multiply_adds(image_shape=(28, 28, 1), num_classes=10, *, patch_size=7, d_model=64,
+                      d_ff=128, num_layers=2) -> int:
+    """Multiply-adds of one image through :func:`dlarch.transformer.build_vit` with these sizes.
+
+    Counted by hand because attention's two matrix products (QKᵀ and the
+    weighted sum of values) live inside layers that a kernel-shape count does
+    not see. Per block with ``T`` tokens of width ``d``: four ``d×d``
+    projections (4·T·d²), the scores and the mix (2·T²·d), and the
+    feed-forward net (2·T·d·d_ff); plus the patch projection and the head.
+    Norms, softmax and biases are left out, as in :func:`dlarch.cnn.count_flops`.
+    """
+    height, width, channels = (_checks.positive_int("image_shape entry", v) for v in image_shape)
+    patch_size = _checks.positive_int("patch_size", patch_size)
+    if height % patch_size or width % patch_size:
+        raise ValueError(f"patch_size {patch_size} must divide the image size {height}x{width}")
+    d_model = _checks.positive_int("d_model", d_model)
+    d_ff = _checks.positive_int("d_ff", d_ff)
+    num_layers = _checks.positive_int("num_layers", num_layers)
+    num_classes = _checks.positive_int("num_classes", num_classes, minimum=2)
+    patches = (height // patch_size) * (width // patch_size)
+    tokens = patches + 1                                    # the [class] token
+    embed = patches * patch_size * patch_size * channels * d_model
+    block = 4 * tokens * d_model ** 2 + 2 * tokens ** 2 * d_model + 2 * tokens * d_model * d_ff
+    return int(embed + num_layers * block + d_model * num_classes)
+
+
 def seconds_per_step(model, x, y, *, steps: int, batch_size: int = 64, seed: int = 0):
     """Train a compiled ``model`` for ``steps`` batches; wall seconds per step after the first.
 
