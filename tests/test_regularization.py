@@ -191,6 +191,16 @@ def test_accuracy_gap_measures_train_minus_validation():
         optim.accuracy_gap(model, (x[:20], predicted[:10]), (x[20:], y_val))
 
 
+def test_accuracy_in_batches_equals_accuracy_of_predict():
+    model = optim.build_mlp_classifier((4,), 3, width=8, depth=1, dropout=0.5)
+    x = RNG.standard_normal((41, 4)).astype("float32")
+    y = RNG.integers(0, 3, 41)
+    expected = np.mean(model.predict(x, verbose=0).argmax(axis=1) == y)  # inference: no dropout
+    assert optim.accuracy(model, x, y, batch_size=4) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="batch_size"):
+        optim.accuracy(model, x, y, batch_size=0)
+
+
 # --- KerasTuner trial table ---
 
 class _Trial:

@@ -618,21 +618,32 @@ def build_mlp_classifier(input_shape=(28, 28, 1), num_classes: int = 10, *, widt
     return keras.Model(inputs, outputs, name="mlp_classifier")
 
 
-def accuracy_gap(model, train, validation, *, batch_size: int = 512) -> dict:
+def accuracy(model, x, y, *, batch_size: int = 1024, name: str = "y") -> float:
+    """The fraction of ``x`` whose largest logit (in inference mode) is the label ``y``.
+
+    Calls the model directly in batches rather than through ``predict``, which
+    compiles a new function for every model and warns when a notebook scores many.
+    """
+    y = _checks.array(name, y, ndim=1)
+    batch_size = _checks.positive_int("batch_size", batch_size)
+    if len(x) != len(y):
+        raise ValueError(f"{name} has {len(y)} labels for {len(x)} inputs")
+    hits = 0
+    for start in range(0, len(y), batch_size):
+        logits = keras.ops.convert_to_numpy(model(x[start:start + batch_size], training=False))
+        hits += int(np.sum(np.argmax(logits, axis=-1) == y[start:start + batch_size]))
+    return hits / len(y) if len(y) else float("nan")
+
+
+def accuracy_gap(model, train, validation, *, batch_size: int = 1024) -> dict:
     """Train and validation accuracy in inference mode, and their gap (train − validation).
 
     ``train`` and ``validation`` are ``(x, y)`` pairs with integer labels. The
     training accuracy is measured afresh, not read from ``fit``'s running
     metric, which dropout and augmentation lower during training.
     """
-    scores = {}
-    for name, pair in (("train", train), ("validation", validation)):
-        x, y = pair
-        y = _checks.array(f"{name} labels", y, ndim=1)
-        logits = model.predict(x, batch_size=batch_size, verbose=0)
-        if len(logits) != len(y):
-            raise ValueError(f"{name} has {len(logits)} inputs but {len(y)} labels")
-        scores[f"{name}_accuracy"] = float(np.mean(np.argmax(logits, axis=-1) == y))
+    scores = {f"{name}_accuracy": accuracy(model, *pair, batch_size=batch_size, name=f"{name} labels")
+              for name, pair in (("train", train), ("validation", validation))}
     scores["gap"] = scores["train_accuracy"] - scores["validation_accuracy"]
     return scores
 
