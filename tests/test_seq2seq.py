@@ -264,8 +264,11 @@ def test_beam_search_equals_brute_force_on_a_tiny_vocabulary(alpha):
         assert sorted(found) == sorted(truth)
         for text, score in found.items():
             assert score == pytest.approx(truth[text], abs=1e-5)
-        ranked = {t: s / seq2seq.length_penalty(lengths[t], alpha) for t, s in truth.items()}
+        ranked = {t: s / ((5 + lengths[t]) / 6) ** alpha for t, s in truth.items()}  # GNMT, eq. 14
         assert beams[0][0] == max(ranked, key=ranked.get)
+        # ...and every beam is in its place in the ranking by penalised score
+        order = [text for text, score in beams if np.isfinite(score)]
+        assert order == sorted(ranked, key=lambda t: -ranked[t])
         # A narrow beam scores its outputs the same way and cannot beat the exhaustive best.
         narrow = seq2seq.beam_search_decode(model, source, vocab, beam_width=2, alpha=alpha,
                                             max_length=max_length, return_beams=True)[0]
