@@ -180,7 +180,9 @@ def quantize_int8(weights, axis=0):
     ``scale = max|w| / 127`` over ``axis`` and ``q = round(w / scale)`` in
     [−127, 127], so ``w ≈ q · scale``. For a Dense kernel (inputs, units),
     ``axis=0`` gives one scale per output unit, as ``model.quantize("int8")``
-    does.
+    does. As in Keras, ``w`` is multiplied by ``127 / (max|w| + ε)`` in
+    float32 (ε = ``keras.config.epsilon()`` keeps an all-zero channel finite),
+    so the integers agree bit for bit even where ``w / scale`` ends in .5.
 
     Returns:
         ``(q, scale)``: int8 array shaped like ``weights`` and float32 scales
@@ -190,10 +192,10 @@ def quantize_int8(weights, axis=0):
     if w.ndim == 0:
         raise ValueError("weights must have at least one dimension, got a scalar")
     axis = _checks.one_of("axis", axis, tuple(range(-w.ndim, w.ndim)))
-    peak = np.max(np.abs(w), axis=axis, keepdims=True)
-    scale = np.where(peak > 0, peak / INT8_MAX, 1.0).astype(np.float32)
-    q = np.clip(np.round(w / scale), -INT8_MAX, INT8_MAX).astype(np.int8)
-    return q, np.squeeze(scale, axis=axis)
+    inverse = np.float32(INT8_MAX) / (np.max(np.abs(w), axis=axis, keepdims=True)
+                                      + np.float32(keras.config.epsilon()))
+    q = np.clip(np.round(w * inverse), -INT8_MAX, INT8_MAX).astype(np.int8)
+    return q, np.squeeze(1.0 / inverse, axis=axis).astype(np.float32)
 
 
 def dequantize_int8(q, scale, axis=0):
