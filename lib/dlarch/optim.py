@@ -701,7 +701,7 @@ def build_feature_cnn(input_shape=(28, 28, 1), *, filters=(32, 64), units: int =
     for i, f in enumerate(filters):
         x = keras.layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv_{i}")(x)
         x = keras.layers.MaxPooling2D(name=f"pool_{i}")(x)
-    x = keras.layers.Flatten()(x)
+    x = keras.layers.Flatten(name="flatten")(x)
     outputs = keras.layers.Dense(units, activation="relu", name="embedding")(x)
     return keras.Model(inputs, outputs, name=name)
 
