@@ -20,6 +20,14 @@ def test_motif_task_labels_are_true_and_balanced():
     np.testing.assert_array_equal(x, again[0])
 
 
+def test_motif_task_has_no_counting_shortcut():
+    # Both classes hold the motif's tokens equally often: only their order differs.
+    x, y = motif_task(4_000, 16, seed=0)
+    counts = np.stack([(x == token).sum(axis=1) for token in range(8)], axis=1)
+    gap = np.abs(counts[y == 1].mean(axis=0) - counts[y == 0].mean(axis=0))
+    assert gap.max() < 0.1, gap
+
+
 def test_first_token_task_depends_on_the_first_token_only():
     x, y = first_token_task(600, 20, vocab_size=8, seed=1)
     np.testing.assert_array_equal(y, (x[:, 0] >= 4).astype(int))
@@ -32,6 +40,7 @@ def test_first_token_task_depends_on_the_first_token_only():
     (lambda: motif_task(0, 10), "n must be"),
     (lambda: motif_task(10, 2), "length must be an integer ≥ 3"),
     (lambda: motif_task(10, 10, motif=(1, 9)), "motif must be"),
+    (lambda: motif_task(10, 10, motif=(2, 2)), "every order"),
     (lambda: first_token_task(10, 1), "length"),
     (lambda: first_token_task(10, 5, vocab_size=1), "vocab_size"),
     (lambda: choosing.build_sequence_classifier("rnn", 8, 10), "kind must be one of"),

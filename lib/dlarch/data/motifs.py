@@ -18,38 +18,45 @@ import numpy as np
 from .._checks import positive_int
 
 
-def _contains(row: np.ndarray, motif: np.ndarray) -> bool:
-    k = len(motif)
-    windows = np.lib.stride_tricks.sliding_window_view(row, k)
-    return bool(np.any(np.all(windows == motif, axis=1)))
+def _occurrences(row: np.ndarray, patterns) -> np.ndarray:
+    """Start positions where any of ``patterns`` (equal lengths) occurs in ``row``."""
+    windows = np.lib.stride_tricks.sliding_window_view(row, len(patterns[0]))
+    return np.flatnonzero(np.any([np.all(windows == p, axis=1) for p in patterns], axis=0))
 
 
 def motif_task(n: int, length: int, *, vocab_size: int = 8, motif=(1, 2, 3), seed: int = 0):
     """``n`` token sequences of ``length``; label 1 when ``motif`` occurs contiguously.
 
     Positives get the motif written at a uniformly random position; negatives
-    are redrawn until they do not contain it. Returns ``(x int32 (n, length),
-    y int32 (n,))``.
+    get a *decoy* — the motif's tokens in another order — written the same way,
+    so both classes hold the same tokens equally often and only their order
+    tells them apart (no counting shortcut). In both classes a row is redrawn
+    until the planted pattern is the only occurrence of the motif or a decoy,
+    so neither class is filtered differently. Returns ``(x int32 (n, length), y int32 (n,))``.
     """
     n = positive_int("n", n)
     vocab_size = positive_int("vocab_size", vocab_size, minimum=2)
     motif = np.asarray(motif, dtype=np.int32)
-    if motif.ndim != 1 or motif.size < 1 or motif.min() < 0 or motif.max() >= vocab_size:
-        raise ValueError(f"motif must be a non-empty sequence of token ids in [0, {vocab_size}), "
+    if motif.ndim != 1 or motif.size < 2 or motif.min() < 0 or motif.max() >= vocab_size:
+        raise ValueError(f"motif must be two or more token ids in [0, {vocab_size}), "
                          f"got {motif.tolist()!r}")
+    decoys = [d for d in (motif[::-1], np.roll(motif, 1)) if not np.array_equal(d, motif)]
+    if not decoys:
+        raise ValueError(f"motif must not read the same in every order, got {motif.tolist()!r}")
     length = positive_int("length", length, minimum=len(motif))
     rng = np.random.default_rng(seed)
     x = np.empty((n, length), dtype=np.int32)
     y = (np.arange(n) % 2).astype(np.int32)
     rng.shuffle(y)
+    patterns = [motif, *decoys]
     for i in range(n):
-        row = rng.integers(0, vocab_size, size=length, dtype=np.int32)
-        if y[i]:
+        planted = motif if y[i] else decoys[int(rng.integers(len(decoys)))]
+        while True:
+            row = rng.integers(0, vocab_size, size=length, dtype=np.int32)
             start = int(rng.integers(0, length - len(motif) + 1))
-            row[start:start + len(motif)] = motif
-        else:
-            while _contains(row, motif):
-                row = rng.integers(0, vocab_size, size=length, dtype=np.int32)
+            row[start:start + len(motif)] = planted
+            if _occurrences(row, patterns).tolist() == [start]:
+                break
         x[i] = row
     return x, y
 
