@@ -470,6 +470,3 @@ def generate_text(model, prompt_ids, length: int, temperatures, *, seed: int = 0
         logits = step(nxt)
     return list(np.stack(out, axis=1))
 
-
-# The former name, kept while chapters/03-rnn/05-applications.ipynb still calls it.
-generate = generate_text
