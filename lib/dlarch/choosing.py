@@ -44,8 +44,9 @@ def build_sequence_classifier(kind: str, vocab_size: int, length: int, *, width:
     ``cnn1d`` (two valid 1-D convolutions, kernel 3, then global max pooling),
     ``gru`` / ``lstm`` (one recurrent layer of ``width`` units, last state),
     ``transformer`` (one encoder block, Vaswani et al. 2017, mean-pooled).
-    Each has an embedding or one-hot input of ``width`` features, so they
-    differ in how they connect positions, not in size. Uncompiled.
+    Each embeds tokens in ``width`` features; they differ in how they
+    connect positions — and the window MLP, which flattens its window into
+    one dense layer, is several times larger than the others. Uncompiled.
     """
     kind = _checks.one_of("kind", kind, SEQUENCE_KINDS)
     vocab_size = _checks.positive_int("vocab_size", vocab_size, minimum=2)
