@@ -78,7 +78,8 @@ def test_epochs_for_rejects_bad_arguments(args):
 
 @pytest.mark.parametrize("value", [float("inf"), float("nan")])
 def test_record_never_passes_a_diverged_value(value, capsys):
-    result = training.record("t.loss", value, 1.0, higher_is_better=value != value)
+    # inf ≥ 1 would "pass" a higher-is-better target: a diverged run must fail anyway
+    result = training.record("t.acc", value, 1.0, higher_is_better=True)
     assert not result.ok and "✗" in capsys.readouterr().out
     line = training.results_path().read_text().splitlines()[-1]
     assert json.loads(line)["value"] is None            # standard JSON: no NaN/Infinity tokens
