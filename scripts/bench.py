@@ -24,6 +24,7 @@ import nbformat
 import pandas as pd
 import yaml
 from nbclient import NotebookClient
+from notebook_paths import notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "_build" / "bench"
@@ -35,18 +36,6 @@ def time_limit(path: Path) -> int:
     table = yaml.safe_load(LIMITS.read_text())
     return int(table["notebooks"].get(str(path.relative_to(ROOT)), table["default_s"]))
 
-
-def notebooks(args) -> list[Path]:
-    paths = [Path(a) for a in args] or [ROOT / "chapters"]
-    found = []
-    for path in paths:
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-        elif path.suffix == ".ipynb" and path.exists():
-            found.append(path)
-        else:
-            raise SystemExit(f"bench: {path} is neither a notebook nor a folder")
-    return [p.resolve() for p in found]
 
 
 def children_cpu() -> float:
@@ -82,7 +71,7 @@ def main(argv) -> int:
     results.unlink(missing_ok=True)
     os.environ.update(DLARCH_PROFILE="book", DLARCH_RESULTS=str(results))
     rows = []
-    for path in notebooks(argv):
+    for path in notebooks(argv, command="bench"):
         print(f"bench: {path.relative_to(ROOT)} ...", flush=True)
         rows.append(run(path))
         print(f"       {rows[-1]['status']} in {rows[-1]['wall_s']} s "

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))  # the scripts import their shared notebook_paths
 
 
 def load_script(name):
@@ -46,3 +47,29 @@ def test_time_limits_name_existing_notebooks_and_bench_reads_them():
         assert bench.time_limit(ROOT / name) == seconds
     assert bench.time_limit(ROOT / "chapters/00-intro/01-what-is-deep-learning.ipynb") == \
         LIMITS["default_s"]
+
+
+def test_strip_keeps_exactly_the_outputs_of_marked_cells():
+    import nbformat
+    outputs = load_script("notebook_outputs")
+    printed = nbformat.v4.new_output("stream", name="stdout", text="42\n")
+    marked = nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(42)", execution_count=3, outputs=[printed])
+    plain = nbformat.v4.new_code_cell("print(42)", execution_count=4, outputs=[printed])
+    nb = nbformat.v4.new_notebook(cells=[marked, plain])
+    outputs.strip(nb)
+    assert [c.execution_count for c in nb.cells] == [None, None]
+    assert nb.cells[0].outputs == [printed] and nb.cells[1].outputs == []
+
+
+def test_refresh_treats_stderr_in_a_marked_cell_as_unstable():
+    import nbformat
+    outputs = load_script("notebook_outputs")
+    assert outputs.writes_stderr([nbformat.v4.new_output("stream", name="stderr", text="warning")])
+    assert not outputs.writes_stderr([nbformat.v4.new_output("stream", name="stdout", text="42")])
+
+
+def test_maintenance_commands_refuse_a_path_that_is_not_a_notebook(tmp_path):
+    paths = load_script("notebook_paths")
+    assert paths.notebooks([ROOT / "chapters/00-intro"], command="x")[0].suffix == ".ipynb"
+    with pytest.raises(SystemExit, match="bench: .* is neither a notebook nor a folder"):
+        paths.notebooks([tmp_path / "missing.txt"], command="bench")
