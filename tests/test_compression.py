@@ -240,3 +240,27 @@ def test_distillation_checks_temperature_and_output_shapes():
     with pytest.raises(ValueError, match="temperature"):
         cp.build_distiller(dense_model(), dense_model(), temperature=0.0)
 
+
+
+def test_student_halves_every_width_of_the_teacher():
+    from dlarch import cnn
+
+    teacher = cnn.build_vgg(blocks=((16, 1), (32, 1)))
+    student = cp.build_student()
+    assert getattr(student, "optimizer", None) is None  # uncompiled
+    assert [student.get_layer(n).filters for n in ("conv1", "conv2")] == [8, 16]
+    assert student.get_layer("fc").units == 32
+    logits = student.get_layer("logits")
+    assert logits.units == 10 and logits.activation is keras.activations.linear
+    assert student.outputs[0].shape == teacher.outputs[0].shape
+    assert 0.2 < student.count_params() / teacher.count_params() < 0.3
+
+
+@pytest.mark.parametrize("kwargs, name", [({"filters": ()}, "filters"),
+                                          ({"filters": (8, 0)}, "filters"),
+                                          ({"filters": "8"}, "filters"),
+                                          ({"units": 0}, "units"),
+                                          ({"num_classes": 1}, "num_classes")])
+def test_student_rejects_bad_widths(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        cp.build_student(**kwargs)

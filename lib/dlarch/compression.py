@@ -418,6 +418,31 @@ def _output_shape(model, name):
     return tuple(outputs[0].shape)
 
 
+def build_student(filters=(8, 16), units=32, *, input_shape=(28, 28, 1), num_classes=10):
+    """A VGG-style student for distillation; uncompiled, logits out.
+
+    One 3×3 ReLU convolution and 2×2 max pooling per entry of ``filters``,
+    then a ReLU dense layer of ``units`` and a dense layer of logits (no
+    softmax). The defaults halve every width of
+    ``cnn.build_vgg(blocks=((16, 1), (32, 1)))`` — 8 and 16 filters, 32 units
+    instead of 64 — which leaves about a quarter of its parameters: a student
+    of the teacher's own family, as in Hinton et al. (2015).
+    """
+    if isinstance(filters, (str, bytes)) or not np.iterable(filters) or not len(filters):
+        raise ValueError(f"filters must be a non-empty list of positive ints, got {filters!r}")
+    filters = [_checks.positive_int("filters", f) for f in filters]
+    units = _checks.positive_int("units", units)
+    num_classes = _checks.positive_int("num_classes", num_classes, minimum=2)
+    layers = [keras.Input(tuple(input_shape))]
+    for k, f in enumerate(filters, start=1):
+        layers += [keras.layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv{k}"),
+                   keras.layers.MaxPooling2D(2, name=f"pool{k}")]
+    layers += [keras.layers.Flatten(name="flatten"),
+               keras.layers.Dense(units, activation="relu", name="fc"),
+               keras.layers.Dense(num_classes, name="logits")]
+    return keras.Sequential(layers, name="student")
+
+
 def build_distiller(teacher, student, *, temperature, student_loss_weight=0.5):
     """A ``keras.distillation.Distiller`` with the KL loss that really applies T.
 
