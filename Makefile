@@ -31,10 +31,14 @@ test: unit nbval site site-check
 unit: $(STAMP)
 	DLARCH_PROFILE=smoke $(BIN)/python -m pytest tests -q --ignore=tests/site
 
+# Notebooks run NBVAL_WORKERS at a time (pytest-xdist); --dist loadscope keeps each
+# notebook's cells in order on one worker. NBVAL_WORKERS=0 runs them one by one.
+NBVAL_WORKERS ?= 2
+
 nbval: $(STAMP)
 	# Smoke numbers are meaningless as results: keep them out of _build/results.jsonl.
 	DLARCH_PROFILE=smoke DLARCH_RESULTS=$(CURDIR)/_build/smoke-results.jsonl $(BIN)/python -m pytest --nbval-lax --nbval-current-env \
-	    --nbval-sanitize-with nbval_sanitize.cfg -q chapters/
+	    --nbval-sanitize-with nbval_sanitize.cfg -n $(NBVAL_WORKERS) --dist loadscope -q chapters/
 
 # Site build with warnings as errors. Only the introduction and chapter 01 are
 # executed (smoke profile), so the browser check has real figures to look at;

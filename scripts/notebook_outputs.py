@@ -47,11 +47,16 @@ def kept(outputs) -> list:
 
 
 def strip(nb) -> None:
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        cell.execution_count = None
-        cell.outputs = kept(cell.outputs) if is_marked(cell) else []
+    """Clear every code cell but the marked ones, which keep their outputs.
+
+    nbval compares only cells that were run, so a marked cell carries an
+    execution count: its position among the code cells, stable across runs.
+    """
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for count, cell in enumerate(code, start=1):
+        marked = is_marked(cell)
+        cell.execution_count = count if marked else None
+        cell.outputs = kept(cell.outputs) if marked else []
         for key in ("execution", "collapsed", "scrolled"):
             cell.metadata.pop(key, None)
 
