@@ -241,36 +241,65 @@ def test_trial_table_refuses_failed_or_missing_trials():
 
 # --- Transfer learning ---
 
-def test_feature_cnn_and_classifier_share_the_features():
-    features = optim.build_feature_cnn(filters=(4, 8), units=16)
+def test_feature_cnn_head_and_classifier_share_layers():
+    features = optim.build_feature_cnn(filters=(4, 8))
     x = RNG.random((3, 28, 28, 1), dtype=np.float32)
-    assert features.predict(x, verbose=0).shape == (3, 16)
-    model = optim.build_classifier_on(features, 5)
-    assert model.predict(x, verbose=0).shape == (3, 5)
+    assert features.predict(x, verbose=0).shape == (3, 7 * 7 * 8)  # two poolings: 28 -> 14 -> 7
+    head = optim.build_head(7 * 7 * 8, 5, units=16)
+    model = optim.build_classifier_on(features, head)
+    np.testing.assert_allclose(model.predict(x, verbose=0),
+                               head.predict(features.predict(x, verbose=0), verbose=0), atol=1e-5)
     assert not model.compiled
     assert model.get_layer("features") is features  # the same layers, so freezing them is visible
+    assert model.get_layer("head") is head
     features.trainable = False
-    assert len(model.trainable_weights) == 2  # only the head's kernel and bias
+    assert len(model.trainable_weights) == 4  # only the head's two kernels and two biases
+
+
+def test_frozen_features_do_not_change_in_training():
+    features = optim.build_feature_cnn(filters=(4,))
+    model = optim.build_classifier_on(features, optim.build_head(14 * 14 * 4, 3, units=8))
+    features.trainable = False
+    model.compile(optimizer=keras.optimizers.Adam(0.1),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    before = [w.copy() for w in features.get_weights()]
+    head_before = model.get_layer("head").get_weights()[0].copy()
+    model.fit(RNG.random((8, 28, 28, 1), dtype=np.float32), RNG.integers(0, 3, 8), epochs=2,
+              verbose=0)
+    for old, new in zip(before, features.get_weights()):
+        np.testing.assert_array_equal(old, new)
+    assert not np.allclose(model.get_layer("head").get_weights()[0], head_before)
 
 
 def test_copy_model_copies_weights_not_variables():
-    features = optim.build_feature_cnn(filters=(4,), units=8)
+    features = optim.build_feature_cnn(filters=(4,))
     twin = optim.copy_model(features)
     x = RNG.random((2, 28, 28, 1), dtype=np.float32)
     np.testing.assert_array_equal(twin.predict(x, verbose=0), features.predict(x, verbose=0))
-    twin.get_layer("embedding").kernel.assign(np.zeros(twin.get_layer("embedding").kernel.shape))
-    assert not np.allclose(features.get_layer("embedding").kernel.numpy(), 0)
+    twin.get_layer("conv_0").kernel.assign(np.zeros(twin.get_layer("conv_0").kernel.shape))
+    assert not np.allclose(features.get_layer("conv_0").kernel.numpy(), 0)
 
 
-@pytest.mark.parametrize("kwargs", [dict(filters=()), dict(filters=(8, 0)), dict(units=-1),
-                                    dict(filters="32")])
+@pytest.mark.parametrize("kwargs", [dict(filters=()), dict(filters=(8, 0)), dict(filters="32")])
 def test_feature_cnn_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         optim.build_feature_cnn(**kwargs)
 
 
+@pytest.mark.parametrize("args, kwargs, name", [((0, 5), {}, "n_features"), ((8, 1), {}, "num_classes"),
+                                                ((8, 5), dict(units=0), "units")])
+def test_head_rejects_bad_arguments(args, kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        optim.build_head(*args, **kwargs)
+
+
 def test_classifier_on_rejects_bad_arguments():
+    features = optim.build_feature_cnn(filters=(2,))
     with pytest.raises(ValueError, match="features"):
-        optim.build_classifier_on("not a model", 3)
-    with pytest.raises(ValueError, match="num_classes"):
-        optim.build_classifier_on(optim.build_feature_cnn(filters=(2,), units=2), 1)
+        optim.build_classifier_on("not a model", optim.build_head(392, 3))
+    with pytest.raises(ValueError, match="head"):
+        optim.build_classifier_on(features, "not a model")
+    with pytest.raises(ValueError, match="head must take"):
+        optim.build_classifier_on(features, optim.build_head(10, 3))
+    with pytest.raises(ValueError, match="model"):
+        optim.copy_model("not a model")

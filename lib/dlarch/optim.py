@@ -684,37 +684,56 @@ def trial_table(tuner) -> "pd.DataFrame":
 
 # --- Transfer learning ---
 
-def build_feature_cnn(input_shape=(28, 28, 1), *, filters=(32, 64), units: int = 128,
+def build_feature_cnn(input_shape=(28, 28, 1), *, filters=(32, 64),
                       name: str = "features") -> keras.Model:
-    """Conv–pool blocks and a dense layer: the reusable part of a small image classifier.
+    """Conv–pool blocks, flattened: the reusable part of a small image classifier.
 
-    Returns an uncompiled model from images to ``units`` features (after ReLU);
-    put a head on it with :func:`build_classifier_on`.
+    Returns an uncompiled model from images to flattened feature maps. These are
+    the layers worth copying to a new task: Yosinski et al. (2014) measured that
+    the lower layers of a network are general and the top ones specific to the
+    classes it was trained on, so the dense layers go in the head
+    (:func:`build_head`), which each task learns anew.
     """
     filters = tuple(filters) if isinstance(filters, (tuple, list)) else filters
     if not isinstance(filters, tuple) or not filters:
         raise ValueError(f"filters must be a non-empty tuple of positive integers, got {filters!r}")
     filters = tuple(_checks.positive_int("filters", f) for f in filters)
-    units = _checks.positive_int("units", units)
     inputs = keras.Input(input_shape)
     x = inputs
     for i, f in enumerate(filters):
         x = keras.layers.Conv2D(f, 3, padding="same", activation="relu", name=f"conv_{i}")(x)
         x = keras.layers.MaxPooling2D(name=f"pool_{i}")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    outputs = keras.layers.Dense(units, activation="relu", name="embedding")(x)
+    outputs = keras.layers.Flatten(name="flatten")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
-def build_classifier_on(features: keras.Model, num_classes: int, *,
-                        name: str = "classifier") -> keras.Model:
-    """``features`` followed by a new dense head; an uncompiled model whose outputs are logits."""
-    if not isinstance(features, keras.Model):
-        raise ValueError(f"features must be a keras.Model, got {type(features).__name__}")
+def build_head(n_features: int, num_classes: int, *, units: int = 64,
+               name: str = "head") -> keras.Model:
+    """A dense ReLU layer of ``units`` and a dense output: an uncompiled model from features to logits."""
+    n_features = _checks.positive_int("n_features", n_features)
     num_classes = _checks.positive_int("num_classes", num_classes, minimum=2)
-    inputs = keras.Input(features.input_shape[1:])
-    outputs = keras.layers.Dense(num_classes, name="head")(features(inputs))
+    units = _checks.positive_int("units", units)
+    inputs = keras.Input((n_features,))
+    x = keras.layers.Dense(units, activation="relu", name="hidden")(inputs)
+    outputs = keras.layers.Dense(num_classes, name="logits")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+def build_classifier_on(features: keras.Model, head: keras.Model, *,
+                        name: str = "classifier") -> keras.Model:
+    """Images through ``features`` then ``head``: an uncompiled model whose outputs are logits.
+
+    The two models' layers are shared, not copied, so setting
+    ``features.trainable`` freezes or unfreezes them inside the classifier.
+    """
+    for arg, model in (("features", features), ("head", head)):
+        if not isinstance(model, keras.Model):
+            raise ValueError(f"{arg} must be a keras.Model, got {type(model).__name__}")
+    if features.output_shape[1:] != head.input_shape[1:]:
+        raise ValueError(f"head must take the features' output shape {features.output_shape[1:]}, "
+                         f"got a head taking {head.input_shape[1:]}")
+    inputs = keras.Input(features.input_shape[1:])
+    return keras.Model(inputs, head(features(inputs)), name=name)
 
 
 def copy_model(model: keras.Model) -> keras.Model:
