@@ -4,7 +4,29 @@ import functools
 import http.server
 import threading
 
+import keras
 import pytest
+
+TENSORFLOW_ONLY = "tensorflow_only"
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        f"{TENSORFLOW_ONLY}(reason): the mechanism under test exists on the TensorFlow backend only; "
+        "skipped, with the reason, on other Keras backends",
+    )
+
+
+def pytest_runtest_setup(item):
+    """Skip ``@pytest.mark.tensorflow_only(reason)`` tests on other backends, naming the reason."""
+    marker = item.get_closest_marker(TENSORFLOW_ONLY)
+    if marker is None or keras.backend.backend() == "tensorflow":
+        return
+    reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else None)
+    if not reason:
+        raise pytest.UsageError(f"{item.nodeid}: tensorflow_only needs a reason")
+    pytest.skip(f"TensorFlow only ({keras.backend.backend()} backend active): {reason}")
 
 
 @pytest.fixture(autouse=True)

@@ -76,16 +76,30 @@ def test_seed_accepts_numpy_integers():
     assert config.seed_everything(np.int64(5)) == 5
 
 
-def test_setup_turns_off_reduced_precision_matmuls(capsys):
-    if keras.backend.backend() != "tensorflow":
-        pytest.skip("checks TensorFlow's TF32 switch")
-    import tensorflow as tf
+def _reduced_precision_on_and_check():
+    """Switch the active backend to reduced-precision float32 matmuls; return a check of the setting."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
 
-    tf.config.experimental.enable_tensor_float_32_execution(True)
+        tf.config.experimental.enable_tensor_float_32_execution(True)
+        return lambda: not tf.config.experimental.tensor_float_32_execution_enabled()
+    if backend == "jax":
+        import jax
+
+        jax.config.update("jax_default_matmul_precision", "bfloat16")
+        return lambda: jax.config.jax_default_matmul_precision == "highest"
+    pytest.skip(f"no precision check written for the {backend} backend")
+
+
+def test_setup_turns_off_reduced_precision_matmuls(capsys):
+    full_precision = _reduced_precision_on_and_check()
+    assert not full_precision()
     config.setup(seed=0, deterministic=False)
-    assert not tf.config.experimental.tensor_float_32_execution_enabled()
+    assert full_precision()
     line = capsys.readouterr().out
-    assert "TF32 off" in line and "deterministic ops off" in line
+    assert "float32 matmuls full" in line and "deterministic ops off" in line
+    assert f"({keras.backend.backend()})" in line
 
 
 def test_deterministic_setup_in_a_fresh_process():
@@ -93,9 +107,14 @@ def test_deterministic_setup_in_a_fresh_process():
     import subprocess
     import sys
 
-    code = ("from dlarch import config; config.setup(seed=1, deterministic=True);"
-            "import tensorflow as tf; from tensorflow.python.framework import config as c;"
-            "assert c.is_op_determinism_enabled()")
+    if keras.backend.backend() == "tensorflow":
+        check = ("from tensorflow.python.framework import config as c;"
+                 "assert c.is_op_determinism_enabled()")
+        said = "deterministic ops on"
+    else:  # JAX reads the XLA flag when it starts its GPU backend
+        check = "import os; assert '--xla_gpu_deterministic_ops=true' in os.environ['XLA_FLAGS']"
+        said = "deterministic ops requested"
+    code = f"from dlarch import config; config.setup(seed=1, deterministic=True); {check}"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "deterministic ops on" in done.stdout
+    assert said in done.stdout
