@@ -116,3 +116,19 @@ def test_vit_multiply_adds_match_the_model_it_describes():
     assert choosing.vit_multiply_adds() == patches * per_patch + tokens * per_token + attention + head
     with pytest.raises(ValueError, match="must divide"):
         choosing.vit_multiply_adds(patch_size=5)
+
+
+def test_paired_difference_and_its_standard_error():
+    rng = np.random.default_rng(0)
+    a, b = rng.random(500) < 0.8, rng.random(500) < 0.7
+    difference, se = choosing.paired_accuracy_difference(a, b)
+    per_example = a.astype(float) - b.astype(float)
+    assert difference == pytest.approx(a.mean() - b.mean())
+    # the standard error of the mean of the per-example differences
+    assert se == pytest.approx(per_example.std() / np.sqrt(500))
+    # agreement everywhere: the floor of one disagreement, not zero
+    assert choosing.paired_accuracy_difference(a, a) == (0.0, pytest.approx(1 / 500))
+    with pytest.raises(ValueError, match="one length"):
+        choosing.paired_accuracy_difference(a, b[:10])
+    with pytest.raises(ValueError, match="correct_b must hold True/False or 0/1"):
+        choosing.paired_accuracy_difference([1, 0], [0.5, 1])

@@ -106,6 +106,38 @@ def vit_multiply_adds(image_shape=(28, 28, 1), num_classes=10, *, patch_size=7, 
     return int(embed + num_layers * block + d_model * num_classes)
 
 
+def paired_accuracy_difference(correct_a, correct_b):
+    """Accuracy of A minus accuracy of B on the same examples, and its standard error.
+
+    ``correct_a`` and ``correct_b`` say, per example, whether each model was
+    right. Because both are scored on the same examples, only the ``b``
+    examples that only A got right and the ``c`` that only B got right carry
+    noise: the paired (McNemar-style; McNemar, 1947) standard error is
+    ``sqrt((b + c) - (b - c)**2 / N) / N``, the standard deviation of the
+    per-example differences over ``sqrt(N)``. It is floored at one
+    disagreement, so that two models that agree everywhere do not get a
+    standard error of zero. Returns ``(difference, standard_error)``.
+    """
+    a, b = (_right_or_wrong(name, value) for name, value in
+            (("correct_a", correct_a), ("correct_b", correct_b)))
+    if len(a) != len(b) or not len(a):
+        raise ValueError(f"correct_a and correct_b must be non-empty and of one length, "
+                         f"got {len(a)} and {len(b)}")
+    n = len(a)
+    only_a, only_b = int((a & ~b).sum()), int((b & ~a).sum())
+    spread = max((only_a + only_b) - (only_a - only_b) ** 2 / n, 1.0)
+    return (only_a - only_b) / n, float(np.sqrt(spread) / n)
+
+
+def _right_or_wrong(name, value) -> np.ndarray:
+    """``value`` as a 1-D boolean array; it must hold booleans or 0/1 only."""
+    result = _checks.array(name, value, ndim=1)
+    if not np.isin(result, (0, 1)).all():
+        raise ValueError(f"{name} must hold True/False or 0/1 per example, "
+                         f"got values {np.unique(result)[:5].tolist()}")
+    return result.astype(bool)
+
+
 def seconds_per_step(model, x, y, *, steps: int, batch_size: int = 64, seed: int = 0):
     """Train a compiled ``model`` for ``steps`` batches; wall seconds per step after the first.
 
