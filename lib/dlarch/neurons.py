@@ -9,7 +9,9 @@ the tests prove each piece computes the same numbers as Keras:
 * :class:`MLP` — a multilayer perceptron with a softmax output, trained by
   backpropagation (Rumelhart, Hinton & Williams 1986) and plain SGD;
   :meth:`MLP.to_keras` builds the equivalent ``keras.Sequential`` with the
-  same weights.
+  same weights;
+* :func:`value_and_gradients` — the reference the hand-written derivatives
+  are checked against: automatic differentiation by the Keras backend.
 """
 
 from __future__ import annotations
@@ -400,6 +402,44 @@ class MLP:
         for layer, w, b in zip(model.layers, self.weights, self.biases):
             layer.set_weights([w.copy(), b.copy()])
         return model
+
+
+def value_and_gradients(loss_fn, inputs, weights=()):
+    """Automatic differentiation on the active Keras backend.
+
+    ``loss_fn(*inputs)`` returns ``(scalar loss, aux)``; the result is
+    ``(loss, aux, gradients)`` with one gradient per input, then one per Keras
+    variable in ``weights``. Keras 3 has no backend-neutral gradient function,
+    so this calls each backend's own: ``tf.GradientTape`` on TensorFlow,
+    ``jax.value_and_grad`` on JAX (of a pure function of the inputs and the
+    weights' values, which ``keras.StatelessScope`` substitutes for the
+    variables; variable updates made inside ``loss_fn`` are dropped there).
+    Other backends raise ``NotImplementedError``.
+    """
+    import keras
+
+    inputs, weights = list(inputs), list(weights)
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        inputs = [tf.convert_to_tensor(x) for x in inputs]
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            loss, aux = loss_fn(*inputs)
+        return loss, aux, tape.gradient(loss, inputs + weights)
+    if backend == "jax":
+        import jax
+
+        def pure(input_values, weight_values):
+            with keras.StatelessScope(state_mapping=list(zip(weights, weight_values))):
+                return loss_fn(*input_values)
+
+        (loss, aux), (d_inputs, d_weights) = jax.value_and_grad(pure, argnums=(0, 1), has_aux=True)(
+            [keras.ops.convert_to_tensor(x) for x in inputs], [w.value for w in weights])
+        return loss, aux, list(d_inputs) + list(d_weights)
+    raise NotImplementedError(f"value_and_gradients is written for the tensorflow and jax "
+                              f"backends, not {backend}")
 
 
 def _cross_entropy(probs, y):

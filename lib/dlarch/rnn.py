@@ -9,9 +9,11 @@ copies a from-scratch cell into ``keras.layers.SimpleRNN`` / ``LSTM`` /
 numbers and the same gradients.
 
 The functions that differentiate (``compare_with_keras``,
-``input_gradient_norms``, ``bptt_jacobians``, ``train_recording_gradients``)
-use ``tf.GradientTape`` and need the TensorFlow backend, the course's backend;
-Keras 3 has no backend-neutral tape.
+``input_gradient_norms``, ``train_recording_gradients``) take gradients with
+the active backend's own mechanism — ``tf.GradientTape`` on TensorFlow (the
+course's backend), ``jax.grad`` on JAX — because Keras 3 has no
+backend-neutral gradient function
+(:func:`dlarch.neurons.value_and_gradients`); both run the same Keras layers.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import numpy as np
 from keras import ops
 
 from dlarch import _checks
+from dlarch.neurons import value_and_gradients
 
 CELL_KINDS = ("simple", "lstm", "gru")
 KERAS_LAYERS = {"simple": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM,
@@ -236,29 +239,30 @@ def compare_with_keras(scratch, reference, x, initial_state, *, seed: int = 0,
     from ``initial_state`` and differentiates the same random projection of
     their outputs. Returns ``{"output": .., "d/d kernel": .., ...}``: one entry
     for the output and one for the gradient of every weight, of the input and
-    of every initial state. TensorFlow backend only (``tf.GradientTape``).
+    of every initial state. Gradients come from ``tf.GradientTape`` on
+    TensorFlow and ``jax.grad`` on JAX.
     """
-    import tensorflow as tf
-
-    x = tf.constant(_checks.array("x", x, ndim=3, dtype="float32", finite=True))
-    states = [tf.constant(_checks.array("initial_state", s, ndim=2, dtype="float32", finite=True))
+    x = ops.convert_to_tensor(_checks.array("x", x, ndim=3, dtype="float32", finite=True))
+    states = [ops.convert_to_tensor(
+                  _checks.array("initial_state", s, ndim=2, dtype="float32", finite=True))
               for s in _state_list(initial_state)]
     out_shape = tuple(scratch(x, initial_state=states).shape)
     reference(x, initial_state=states)   # builds the weights before they are copied
     if copy_weights:
         reference.cell.set_weights(scratch.cell.get_weights())
-    projection = tf.constant(np.random.default_rng(seed).normal(size=out_shape), "float32")
+    projection = ops.convert_to_tensor(np.random.default_rng(seed).normal(size=out_shape), "float32")
     results = {}
     for tag, layer in (("scratch", scratch), ("reference", reference)):
-        with tf.GradientTape() as tape:
-            tape.watch([x, *states])
-            out = layer(x, initial_state=states)
-            loss = tf.reduce_sum(out * projection)
-        sources = {f"d/d {v.name}": v for v in layer.cell.trainable_weights}
-        sources.update({"d/d x": x, **{f"d/d initial_state[{i}]": s for i, s in enumerate(states)}})
-        grads = tape.gradient(loss, list(sources.values()))
-        results[tag] = {"output": out.numpy(),
-                        **{name: g.numpy() for name, g in zip(sources, grads)}}
+        def loss_fn(x, *states):
+            out = layer(x, initial_state=list(states))
+            return ops.sum(out * projection), out
+
+        weights = layer.cell.trainable_weights
+        _, out, grads = value_and_gradients(loss_fn, [x, *states], weights)
+        names = (["d/d x", *(f"d/d initial_state[{i}]" for i in range(len(states)))]
+                 + [f"d/d {v.name}" for v in weights])
+        results[tag] = {"output": ops.convert_to_numpy(out),
+                        **{name: ops.convert_to_numpy(g) for name, g in zip(names, grads)}}
     mine, theirs = results["scratch"], results["reference"]
     if mine.keys() != theirs.keys():
         raise ValueError(f"the two layers hold different weights: {sorted(mine)} vs {sorted(theirs)}")
@@ -272,21 +276,17 @@ def input_gradient_norms(fn, x) -> np.ndarray:
     before the end: entry ``k`` of the result is the gradient norm at
     distance ``k`` from the last step (k = 0 is the last input). Vanishing
     gradients show up as a fast decay with k, exploding ones as growth
-    (Pascanu et al. 2013). TensorFlow backend only (``tf.GradientTape``).
+    (Pascanu et al. 2013). Gradients from ``tf.GradientTape`` on TensorFlow,
+    ``jax.grad`` on JAX.
 
     Args:
         fn: a recurrent layer, a model, or a function of x returning a loss
             (e.g. ``lambda x: keras.losses.mean_squared_error(y, model(x))``).
         x: inputs of shape (batch, T, d).
     """
-    import tensorflow as tf
-
-    x = tf.constant(_checks.array("x", x, ndim=3, dtype="float32", finite=True))
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        total = tf.reduce_sum(fn(x))
-    grads = tape.gradient(total, x)  # (batch, T, d)
-    norms = tf.reduce_mean(tf.norm(grads, axis=-1), axis=0).numpy()
+    x = ops.convert_to_tensor(_checks.array("x", x, ndim=3, dtype="float32", finite=True))
+    _, _, (grads,) = value_and_gradients(lambda x: (ops.sum(fn(x)), None), [x], [])  # (batch, T, d)
+    norms = ops.convert_to_numpy(ops.mean(ops.norm(grads, axis=-1), axis=0))
     return norms[::-1]
 
 
@@ -349,10 +349,8 @@ def train_recording_gradients(model, x, y, *, steps: int, batch_size: int, learn
     A short hand-written loop so the gradient norm before clipping is
     visible; ``clip`` applies :func:`clip_by_global_norm`. Targets of shape
     (n,) are read as (n, 1). Returns ``{"loss": [...], "grad_norm": [...]}``.
-    TensorFlow backend only (``tf.GradientTape``).
+    Gradients from ``tf.GradientTape`` on TensorFlow, ``jax.grad`` on JAX.
     """
-    import tensorflow as tf
-
     x = _checks.array("x", x, dtype="float32", finite=True)
     y = _checks.array("y", y, ndim=(1, 2), dtype="float32", finite=True)
     if y.ndim == 1:
@@ -373,23 +371,28 @@ def train_recording_gradients(model, x, y, *, steps: int, batch_size: int, learn
     rng = np.random.default_rng(_checks.non_negative_int("seed", seed))
     weights = model.trainable_weights
 
-    @tf.function   # one traced graph per call: the loop below runs at graph speed
-    def sgd_step(x_batch, y_batch):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(model(x_batch, training=True) - y_batch))
-        grads = tape.gradient(loss, weights)
+    def loss_fn(x_batch, y_batch):
+        return ops.mean(ops.square(model(x_batch, training=True) - y_batch)), None
+
+    def gradient_step(x_batch, y_batch):
+        loss, _, grads = value_and_gradients(loss_fn, [x_batch, y_batch], weights)
+        grads = grads[2:]   # the weights' gradients, after those of the two inputs
         if clip is not None:
             grads, norm = clip_by_global_norm(grads, clip)
         else:
-            norm = tf.linalg.global_norm(grads)
-        for w, g in zip(weights, grads):
-            w.assign_sub(learning_rate * g)
-        return loss, norm
+            norm = ops.sqrt(sum(ops.sum(ops.square(g)) for g in grads))
+        return loss, norm, grads
 
+    if keras.backend.backend() == "tensorflow":   # one traced graph: the loop runs at graph speed
+        import tensorflow as tf
+
+        gradient_step = tf.function(gradient_step)
     log = {"loss": [], "grad_norm": []}
     for _ in range(steps):
         idx = rng.choice(len(x), batch_size, replace=False)
-        loss, norm = sgd_step(x[idx], y[idx])
+        loss, norm, grads = gradient_step(x[idx], y[idx])
+        for w, g in zip(weights, grads):
+            w.assign(w - learning_rate * g)
         log["loss"].append(float(loss))
         log["grad_norm"].append(float(norm))
     return log
