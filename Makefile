@@ -31,13 +31,21 @@ test: unit nbval site site-check
 unit: $(STAMP)
 	DLARCH_PROFILE=smoke $(BIN)/python -m pytest tests -q --ignore=tests/site
 
+# Kernels for nbval and `make outputs` leave the C++ libraries' own log lines
+# (TensorFlow's start-up and CUDA probes, which differ by machine and land in
+# whichever cell is running) on the terminal; Python warnings still reach cells.
+KERNEL_PROFILE := _build/ipython/profile_default/ipython_kernel_config.py
+$(KERNEL_PROFILE):
+	mkdir -p $(dir $@)
+	echo "c.IPKernelApp.capture_fd_output = False" > $@
+
 # Notebooks run NBVAL_WORKERS at a time (pytest-xdist); --dist loadscope keeps each
 # notebook's cells in order on one worker. NBVAL_WORKERS=0 runs them one by one.
 NBVAL_WORKERS ?= 2
 
-nbval: $(STAMP)
+nbval: $(STAMP) $(KERNEL_PROFILE)
 	# Smoke numbers are meaningless as results: keep them out of _build/results.jsonl.
-	DLARCH_PROFILE=smoke DLARCH_RESULTS=$(CURDIR)/_build/smoke-results.jsonl $(BIN)/python -m pytest --nbval-lax --nbval-current-env \
+	IPYTHONDIR=$(CURDIR)/_build/ipython DLARCH_PROFILE=smoke DLARCH_RESULTS=$(CURDIR)/_build/smoke-results.jsonl $(BIN)/python -m pytest --nbval-lax --nbval-current-env \
 	    --nbval-sanitize-with nbval_sanitize.cfg -n $(NBVAL_WORKERS) --dist loadscope -q chapters/
 
 # Site build with warnings as errors. Only the introduction and chapter 01 are
@@ -56,8 +64,8 @@ bench: $(STAMP)
 
 # Outputs of cells marked # NBVAL_CHECK_OUTPUT are committed and compared by nbval;
 # after an intended change, refresh them (smoke profile, run twice) and review the diff.
-outputs: $(STAMP)
-	$(BIN)/python scripts/notebook_outputs.py refresh $(NOTEBOOKS)
+outputs: $(STAMP) $(KERNEL_PROFILE)
+	IPYTHONDIR=$(CURDIR)/_build/ipython $(BIN)/python scripts/notebook_outputs.py refresh $(NOTEBOOKS)
 
 strip: $(STAMP)
 	$(BIN)/python scripts/notebook_outputs.py strip $(NOTEBOOKS)

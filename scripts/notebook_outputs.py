@@ -36,12 +36,21 @@ def is_marked(cell) -> bool:
 
 
 def kept(outputs) -> list:
-    """Outputs as stored: no execution counts, no transient metadata."""
+    """Outputs as stored: no execution counts, consecutive prints of a stream joined.
+
+    Where a stream is split depends on when the kernel flushed, not on the
+    result, so the split is not kept (nbval joins streams before comparing).
+    """
     result = []
     for output in outputs:
         output = nbformat.from_dict(dict(output))
         if "execution_count" in output:
             output["execution_count"] = None
+        previous = result[-1] if result else None
+        if (output.get("output_type") == "stream" and previous is not None
+                and previous.get("output_type") == "stream" and previous.get("name") == output.get("name")):
+            previous["text"] += output["text"]
+            continue
         result.append(output)
     return result
 

@@ -78,11 +78,22 @@ def test_every_chapter_has_an_index():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
-def test_notebook_is_stripped(path):
+def test_notebook_keeps_exactly_the_outputs_nbval_compares(path):
+    # Marked cells hold the output nbval compares with; every other cell is stripped.
+    # `make outputs` refreshes the first kind, `make strip` enforces the second.
     for i, cell in enumerate(load(path)["cells"]):
-        if cell["cell_type"] == "code":
-            assert not cell.get("outputs"), f"cell {i} has stored outputs"
-            assert cell.get("execution_count") is None, f"cell {i} has an execution count"
+        if cell["cell_type"] != "code":
+            continue
+        if re.search(r"^\s*#\s*NBVAL_CHECK_OUTPUT\b", source(cell), re.M):
+            # nbval skips the comparison of a cell that has no execution count.
+            assert cell.get("execution_count"), f"cell {i} is marked NBVAL_CHECK_OUTPUT but has no execution count"
+            assert cell.get("outputs"), f"cell {i} is marked NBVAL_CHECK_OUTPUT but has no stored output (make outputs)"
+            streams = [o.get("name") for o in cell["outputs"] if o.get("output_type") == "stream"]
+            assert "stderr" not in streams, f"cell {i} stores stderr, which varies by machine"
+            assert not any(o.get("output_type") == "error" for o in cell["outputs"]), f"cell {i} stores an error"
+        else:
+            assert cell.get("execution_count") is None, f"cell {i} has an execution count (make strip)"
+            assert not cell.get("outputs"), f"cell {i} has stored outputs but is not marked NBVAL_CHECK_OUTPUT (make strip)"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)

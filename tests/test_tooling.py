@@ -73,3 +73,10 @@ def test_maintenance_commands_refuse_a_path_that_is_not_a_notebook(tmp_path):
     assert paths.notebooks([ROOT / "chapters/00-intro"], command="x")[0].suffix == ".ipynb"
     with pytest.raises(SystemExit, match="bench: .* is neither a notebook nor a folder"):
         paths.notebooks([tmp_path / "missing.txt"], command="bench")
+
+
+def test_stored_outputs_join_a_stream_split_by_flushing():
+    import nbformat
+    outputs = load_script("notebook_outputs")
+    parts = [nbformat.v4.new_output("stream", name="stdout", text=t) for t in ("a\n", "b\n")]
+    assert [o["text"] for o in outputs.kept(parts)] == ["a\nb\n"]
