@@ -313,7 +313,7 @@ class VAE(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         reconstruction = ops.mean(bernoulli_reconstruction_loss(x, y_pred))
-        kl = ops.sum(self.losses)  # the batch-mean KL added in ``call``
+        kl = ops.sum(ops.stack(self.losses))  # the batch-mean KL added in ``call``
         self.reconstruction_tracker.update_state(reconstruction)
         self.kl_tracker.update_state(kl)
         return reconstruction + self.beta * kl
