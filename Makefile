@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 CHECK   := _build/check
 export PYTHONHASHSEED := 0
 
-.PHONY: book test unit nbval site site-check bench outputs strip clean help
+.PHONY: book test unit unit-jax nbval site site-check bench outputs strip clean help
 
 help:
 	@echo "make book   build the site with executed notebooks (book profile) into _build/html"
@@ -30,6 +30,11 @@ test: unit nbval site site-check
 
 unit: $(STAMP)
 	DLARCH_PROFILE=smoke $(BIN)/python -m pytest tests -q --ignore=tests/site
+
+# The library's tests on the JAX backend (CPU). Not yet part of `make test`:
+# TensorFlow-only mechanisms skip with their reason (tests/conftest.py).
+unit-jax: $(STAMP)
+	KERAS_BACKEND=jax DLARCH_PROFILE=smoke $(BIN)/python -m pytest tests -q --ignore=tests/site
 
 # Kernels for nbval and `make outputs` leave the C++ libraries' own log lines
 # (TensorFlow's start-up and CUDA probes, which differ by machine and land in

@@ -166,7 +166,7 @@ def test_ensemble_logits_and_accuracy():
     assert optim.accuracy_from_logits(mean, np.array([1, 0])) == 0.5
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.distribute is TensorFlow only")
+@pytest.mark.tensorflow_only(reason="tf.distribute is TensorFlow only")
 def test_mirrored_strategy_matches_one_device():
     """Two logical CPUs need a fresh process: the split must precede any TensorFlow op."""
     code = ("import json; from dlarch import optim; optim.split_cpu(2); "

@@ -111,6 +111,7 @@ def test_self_attention_equals_keras(rng):
     assert_same(ours, theirs, x, x)
 
 
+@pytest.mark.tensorflow_only(reason="keras.layers.MultiHeadAttention fails on JAX when key and value widths differ")
 def test_cross_attention_with_mask_equals_keras(rng):
     query, value, key = normal(rng, 2, 4, 8), normal(rng, 2, 7, 6), normal(rng, 2, 7, 5)
     ours, theirs = twins(query, value, key, num_heads=3, key_dim=5, value_dim=3)
