@@ -118,3 +118,20 @@ def test_deterministic_setup_in_a_fresh_process():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert said in done.stdout
+
+
+def test_setup_shows_numpy_scalars_as_plain_numbers_in_ipython():
+    # myst-nb formats a glued value from its text/plain; "np.float64(0.5)" cannot take ":.3f".
+    from IPython.core.interactiveshell import InteractiveShell
+
+    assert config.plain_numpy_scalars() is False  # no IPython shell here
+    shell = InteractiveShell.instance()
+    try:
+        text = lambda value: shell.display_formatter.format(value)[0]["text/plain"]
+        assert text(np.float64(0.5)) == "np.float64(0.5)"
+        config.setup(seed=0)
+        assert [text(np.float64(0.5)), text(np.float32(0.25)), text(np.int64(3)), text(np.bool_(True))] \
+            == ["0.5", "0.25", "3", "True"]
+        assert text(np.array([0.5])) == "array([0.5])"  # arrays keep their own repr
+    finally:
+        InteractiveShell.clear_instance()

@@ -200,8 +200,35 @@ def environment_report(precision: str | None = None, determinism: str | None = N
     return " | ".join(parts)
 
 
+def plain_numpy_scalars() -> bool:
+    """In IPython, show NumPy scalars as the Python numbers they hold.
+
+    Under NumPy 2 a scalar's text is ``np.float64(0.83)``. myst-nb formats a
+    glued value from that text, so ``{glue:text}`name:.3f``` fails on it
+    ("Failed to format text/plain data"); a plain ``0.83`` formats. Returns
+    whether a formatter was registered (False outside IPython).
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    plain = shell.display_formatter.formatters["text/plain"]
+    # Each concrete type: IPython stops at the first class in the MRO with its own __repr__.
+    kinds = (np.float16, np.float32, np.float64, np.longdouble, np.int8, np.int16, np.int32,
+             np.int64, np.uint8, np.uint16, np.uint32, np.uint64, np.bool_)
+    for kind in kinds:
+        plain.for_type(kind, lambda value, printer, cycle: printer.text(repr(value.item())))
+    return True
+
+
 def setup(seed: int = 0, *, deterministic: bool | None = None) -> Profile:
     """Seed everything, set full-precision matmuls, print the environment line, return the profile.
+
+    In a notebook it also shows NumPy scalars as plain numbers, so glued
+    values take format specs.
 
     ``deterministic`` (default: ``DLARCH_DETERMINISTIC``) also asks for
     deterministic kernels, which matters on GPUs only.
@@ -212,5 +239,6 @@ def setup(seed: int = 0, *, deterministic: bool | None = None) -> Profile:
     if deterministic is None:
         deterministic = deterministic_requested()
     determinism = enable_determinism() if deterministic else None
+    plain_numpy_scalars()
     print(environment_report(precision, determinism))
     return profile
