@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+import sys
 
 import numpy as np
 
@@ -208,11 +209,8 @@ def plain_numpy_scalars() -> bool:
     ("Failed to format text/plain data"); a plain ``0.83`` formats. Returns
     whether a formatter was registered (False outside IPython).
     """
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
+    ipython = sys.modules.get("IPython")  # loaded when running under IPython; not a dependency
+    shell = ipython.get_ipython() if ipython is not None else None
     if shell is None:
         return False
     plain = shell.display_formatter.formatters["text/plain"]
