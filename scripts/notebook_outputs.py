@@ -16,7 +16,6 @@ script keys on the marker so there is one way to mark a cell.)
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import time
@@ -24,15 +23,9 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
-from notebook_paths import notebooks
+from notebook_paths import is_marked, notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
-MARK = re.compile(r"^\s*#\s*NBVAL_CHECK_OUTPUT\b", re.M)
-
-
-def is_marked(cell) -> bool:
-    return cell.cell_type == "code" and bool(MARK.search(cell.source))
-
 
 
 def kept(outputs) -> list:

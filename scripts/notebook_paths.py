@@ -1,10 +1,20 @@
-"""The notebooks a maintenance command acts on: the ones named, or every chapter's."""
+"""The notebooks a maintenance command acts on, and the cells whose outputs nbval compares."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+MARK = re.compile(r"^\s*#\s*NBVAL_CHECK_OUTPUT\b", re.M)
+
+
+def is_marked(cell) -> bool:
+    """Whether a code cell carries nbval's ``# NBVAL_CHECK_OUTPUT`` marker."""
+    source = cell["source"]
+    if not isinstance(source, str):  # a notebook read as plain JSON stores a list of lines
+        source = "".join(source)
+    return cell["cell_type"] == "code" and bool(MARK.search(source))
 
 
 def notebooks(args, *, command: str) -> list[Path]:

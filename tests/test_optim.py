@@ -179,13 +179,5 @@ def test_mirrored_strategy_matches_one_device():
     assert result["max_abs_difference"] < 1e-5
 
 
-def test_split_validation_is_stratified():
-    x, y = np.zeros((60, 4, 4, 1)), np.repeat([0, 1, 2], 20)
-    (xt, yt), (xv, yv) = optim.split_validation(x, y, 15, seed=1)
-    assert len(xt) == 45 and np.bincount(yv).tolist() == [5, 5, 5]
-    with pytest.raises(ValueError, match="n_validation"):
-        optim.split_validation(x, y, 60)
-
-
 def test_matmul_rate_is_positive():
     assert optim.matmul_gflops(size=128, repeats=2) > 0

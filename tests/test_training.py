@@ -136,6 +136,20 @@ def test_split_validation_holds_out_a_shuffled_part():
         training.split_validation(x, y[:3], 0.2)
 
 
+def test_split_validation_takes_a_count_and_can_stratify():
+    x, y = np.zeros((60, 4, 4, 1)), np.repeat([0, 1, 2], 20)
+    (xt, yt), (xv, yv) = training.split_validation(x, y, n_validation=15, stratify=True, seed=1)
+    assert len(xt) == 45 and np.bincount(yv).tolist() == [5, 5, 5]
+    assert np.bincount(yt).tolist() == [15, 15, 15]
+    (_, _), (_, y_plain) = training.split_validation(x, y, n_validation=15, seed=1)
+    assert len(y_plain) == 15
+    for bad in (0, 60, 2.5):
+        with pytest.raises(ValueError, match="n_validation"):
+            training.split_validation(x, y, n_validation=bad)
+    with pytest.raises(ValueError, match="not both"):
+        training.split_validation(x, y, 0.2, n_validation=10)
+
+
 def test_train_and_measure_validates_on_training_data_and_tests_once():
     class Tiny:
         x_train = np.random.default_rng(0).random((40, 4, 4, 1)).astype("float32")

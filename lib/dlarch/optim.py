@@ -18,20 +18,6 @@ import numpy as np
 from . import _checks
 
 
-# --- Hold-out split ------------------------------------------------------------------
-
-def split_validation(x, y, n_validation: int, *, seed: int = 0):
-    """A stratified hold-out: ``(x_train, y_train), (x_val, y_val)`` with ``n_validation`` examples."""
-    from sklearn.model_selection import train_test_split
-
-    n_validation = _checks.positive_int("n_validation", n_validation)
-    if n_validation >= len(x):
-        raise ValueError(f"n_validation must be below the {len(x)} examples, got {n_validation}")
-    x_tr, x_val, y_tr, y_val = train_test_split(x, y, test_size=n_validation, stratify=y,
-                                                random_state=seed)
-    return (x_tr, y_tr), (x_val, y_val)
-
-
 # --- Optimisers from scratch ---------------------------------------------------
 
 class Optimizer:

@@ -208,18 +208,40 @@ class EpochTimer(keras.callbacks.Callback):
         return sum(steady) / len(steady)
 
 
-def split_validation(x, y, validation_fraction: float = 0.1, seed: int = 0):
+def split_validation(x, y, validation_fraction: float | None = None, *,
+                     n_validation: int | None = None, stratify: bool = False, seed: int = 0):
     """A shuffled hold-out split of training data: ``(x_fit, y_fit), (x_val, y_val)``.
 
-    The test set never serves as validation data: it is touched once, at the end.
+    Give the held-out size as ``validation_fraction`` (default 0.1) or as a
+    count, ``n_validation``, not both. ``stratify=True`` keeps every class's
+    share the same in both parts (scikit-learn's ``train_test_split``), which
+    matters when the validation set is small. The test set never serves as
+    validation data: it is touched once, at the end.
     """
-    validation_fraction = fraction("validation_fraction", validation_fraction, low_inclusive=False)
     n = len(x)
     if len(y) != n:
         raise ValueError(f"x and y must have the same length, got {n} and {len(y)}")
-    n_val = max(1, int(round(n * validation_fraction)))
-    if n_val >= n:
-        raise ValueError(f"validation_fraction={validation_fraction} leaves no training data of {n} examples")
+    if n_validation is not None:
+        if validation_fraction is not None:
+            raise ValueError("give validation_fraction or n_validation, not both; "
+                             f"got {validation_fraction!r} and {n_validation!r}")
+        n_val = positive_int("n_validation", n_validation)
+        if n_val >= n:
+            raise ValueError(f"n_validation must be below the {n} examples, got {n_val}")
+    else:
+        validation_fraction = fraction("validation_fraction",
+                                       0.1 if validation_fraction is None else validation_fraction,
+                                       low_inclusive=False)
+        n_val = max(1, int(round(n * validation_fraction)))
+        if n_val >= n:
+            raise ValueError(f"validation_fraction={validation_fraction} leaves no training "
+                             f"data of {n} examples")
+    if stratify:
+        from sklearn.model_selection import train_test_split
+
+        x_fit, x_val, y_fit, y_val = train_test_split(x, y, test_size=n_val, stratify=y,
+                                                      random_state=seed)
+        return (x_fit, y_fit), (x_val, y_val)
     order = np.random.default_rng(seed).permutation(n)
     fit, val = order[n_val:], order[:n_val]
     return (x[fit], y[fit]), (x[val], y[val])
@@ -243,7 +265,7 @@ def train_and_measure(model, data, epochs, batch_size=64, callbacks=(),
         raise ValueError("model must be compiled first (builders return uncompiled logit models: "
                          "compile with a from_logits=True loss and an accuracy metric)")
     (x_fit, y_fit), (x_val, y_val) = split_validation(
-        data.x_train, data.y_train, validation_fraction, seed)
+        data.x_train, data.y_train, validation_fraction, seed=seed)
     timer = EpochTimer()
     history = model.fit(x_fit, y_fit, epochs=epochs, batch_size=batch_size,
                         validation_data=(x_val, y_val), verbose=0,
