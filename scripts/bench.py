@@ -1,4 +1,4 @@
-"""Run notebooks in the book profile; print results and run times; fail on a miss.
+"""Run notebooks in the book profile; print results and run times; fail on a missed target.
 
     python scripts/bench.py [NOTEBOOK_OR_FOLDER ...]   (default: every chapter)
 
@@ -7,7 +7,9 @@ disturbed by each other. CPU seconds (user + system of the kernel) are shown
 beside wall seconds: on a busy machine they tell what the notebook costs.
 Time limits come from ``time_limits.yml`` (default 3 minutes; a few notebooks
 are allowed more). A notebook that fails, times out or kills its kernel is
-reported as failed and the run goes on. Writes ``_build/bench/report.md`` and
+reported as failed and the run goes on. Recorded targets must be met; claims
+under test (``record(..., claim=True)``) are listed apart, and one that did
+not hold is a finding the notebook reports, not a failure. Writes ``_build/bench/report.md`` and
 each executed notebook under ``_build/bench/executed/``.
 """
 
@@ -85,20 +87,30 @@ def main(argv) -> int:
     pd.set_option("display.width", 200)
     pd.set_option("display.max_colwidth", 60)
     print("\nRun times (book profile)\n" + times.drop(columns="error").to_string(index=False))
-    if not recorded.empty:
-        shown = recorded[["name", "value", "target", "higher_is_better", "source", "ok", "notebook"]]
-        print("\nRecorded results\n" + shown.to_string(index=False))
-    report = ["# Benchmark (book profile)", "", times.to_markdown(index=False), "",
-              recorded.to_markdown(index=False) if not recorded.empty else "(no results recorded)"]
+    columns = ["name", "value", "target", "higher_is_better", "source", "ok", "notebook"]
+    targets = recorded[~recorded["claim"]] if not recorded.empty else recorded
+    claims = recorded[recorded["claim"]] if not recorded.empty else recorded
+    report = ["# Benchmark (book profile)", "", times.to_markdown(index=False)]
+    for title, part in (("Targets", targets), ("Claims tested (findings either way)", claims)):
+        if not part.empty:
+            print(f"\n{title}\n" + part[columns].to_string(index=False))
+            report += ["", f"## {title}", "", part[columns].to_markdown(index=False)]
     (OUT / "report.md").write_text("\n".join(report) + "\n")
 
-    missed = recorded[~recorded["ok"].astype(bool)] if not recorded.empty else recorded
-    bad = times[times["status"] != "ok"]
-    if len(bad) or len(missed):
-        print(f"\nbench: {len(bad)} notebook(s) failed or too slow, {len(missed)} target(s) missed")
-        return 1
-    print(f"\nbench: {len(times)} notebook(s) within time, every target met")
-    return 0
+    code, summary = verdict(times, targets, claims)
+    print(f"\nbench: {summary}")
+    return code
+
+
+def verdict(times: pd.DataFrame, targets: pd.DataFrame, claims: pd.DataFrame) -> tuple[int, str]:
+    """Exit code and summary: 1 if a notebook failed, ran too slow or missed a target."""
+    missed = int((~targets["ok"].astype(bool)).sum()) if len(targets) else 0
+    refuted = int((~claims["ok"].astype(bool)).sum()) if len(claims) else 0
+    findings = f"; {refuted} of {len(claims)} claim(s) tested did not hold" if len(claims) else ""
+    bad = int((times["status"] != "ok").sum())
+    if bad or missed:
+        return 1, f"{bad} notebook(s) failed or too slow, {missed} target(s) missed{findings}"
+    return 0, f"{len(times)} notebook(s) within time, every target met{findings}"
 
 
 if __name__ == "__main__":

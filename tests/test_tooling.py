@@ -40,6 +40,22 @@ def test_check_config_fails_loudly_on_a_missing_key():
         site.check_config({"sphinx": {"config": {}}}, ["00-intro"], LIMITS)
 
 
+def test_bench_fails_on_a_missed_target_and_reports_a_refuted_claim_as_a_finding():
+    import pandas as pd
+
+    verdict = load_script("bench").verdict
+    times = pd.DataFrame({"status": ["ok", "ok"]})
+    met = pd.DataFrame({"ok": [True, True]})
+    refuted = pd.DataFrame({"ok": [True, False]})
+    code, summary = verdict(times, met, refuted)
+    assert code == 0 and summary.endswith("every target met; 1 of 2 claim(s) tested did not hold")
+    code, summary = verdict(times, refuted, met)
+    assert code == 1 and "1 target(s) missed" in summary
+    code, _ = verdict(pd.DataFrame({"status": ["ok", "slow"]}), met, met)
+    assert code == 1
+    assert verdict(times, met, pd.DataFrame({"ok": []}))[1].endswith("every target met")
+
+
 def test_time_limits_name_existing_notebooks_and_bench_reads_them():
     bench = load_script("bench")
     for name, seconds in LIMITS["notebooks"].items():

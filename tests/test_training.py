@@ -18,6 +18,26 @@ def test_record_prints_checks_and_appends(tmp_path, capsys):
     assert [r["name"] for r in rows] == ["t.acc", "t.loss"]
 
 
+def test_a_claim_fails_like_a_target_and_is_read_back_as_a_claim(capsys):
+    held = training.record("t.claim_a", 0.2, 0.1, claim=True)
+    refuted = training.record("t.claim_b", 0.05, 0.1, claim=True)
+    training.record("t.target", 0.5, 0.4)
+    assert held.ok and not refuted.ok
+    out = capsys.readouterr().out
+    assert "t.claim_a: measured 0.2 (target ≥ 0.1) ✓ claim held" in out
+    assert "t.claim_b: measured 0.05 (target ≥ 0.1) ✗ claim did not hold" in out
+    frame = training.read_results().set_index("name")
+    assert frame["claim"].to_dict() == {"t.claim_a": True, "t.claim_b": True, "t.target": False}
+    with pytest.raises(ValueError, match="claim must be True or False"):
+        training.record("t.x", 1.0, 0.5, claim="yes")
+
+
+def test_results_written_before_claims_existed_read_as_targets(tmp_path):
+    path = tmp_path / "old.jsonl"
+    path.write_text(json.dumps({"name": "a", "value": 1.0, "target": 0.5, "ok": True}) + "\n")
+    assert training.read_results(path)["claim"].tolist() == [False]
+
+
 def test_record_picks_the_target_of_the_data_source():
     targets = {"canonical": 0.988, "offline": 0.95}
     assert training.record("m", 0.96, targets, source="offline").ok

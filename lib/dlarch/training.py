@@ -37,11 +37,14 @@ class Result:
     source: str | None
     ok: bool
     notebook: str | None
+    claim: bool = False
 
     def line(self) -> str:
         sign = "≥" if self.higher_is_better else "≤"
         data = f", {self.source} data" if self.source else ""
         mark = "✓" if self.ok else "✗"
+        if self.claim:
+            mark += " claim held" if self.ok else " claim did not hold"
         return f"{self.name}: measured {self.value:.4g} (target {sign} {self.target:.4g}{data}) {mark}"
 
 
@@ -78,8 +81,17 @@ def _target_for(target, source):
 
 
 def record(name: str, value, target, *, source: str | None = None,
-           higher_is_better: bool = True) -> Result:
+           higher_is_better: bool = True, claim: bool = False) -> Result:
     """Print ``value`` against its target and append it to the results file.
+
+    A record is either a *target*, which the experiment must meet for the
+    notebook to show what it teaches (``make bench`` fails on a miss), or a
+    *claim* (``claim=True``): a statement from the literature or the source
+    articles put to the test, whose outcome either way is a finding that the
+    prose reports. A claim can fail exactly like a target; ``make bench``
+    lists claims that did not hold apart from missed targets. Pair every claim
+    with a target showing that the experiment itself worked (the baseline
+    overfits, the teacher is accurate), so a broken run cannot pass as a finding.
 
     Args:
         name: a stable identifier, e.g. ``"ch01.mlp_digits.test_accuracy"``.
@@ -88,6 +100,7 @@ def record(name: str, value, target, *, source: str | None = None,
             data source; the one for ``source`` is checked.
         source: where the data came from (``ImageData.source``).
         higher_is_better: False for losses and times.
+        claim: True for a claim under test, False for a target.
     """
     if not name or not isinstance(name, str):
         raise ValueError(f"name must be a non-empty string, got {name!r}")
@@ -100,8 +113,10 @@ def record(name: str, value, target, *, source: str | None = None,
     goal = _target_for(target, source)
     # NaN or infinity is a failed measurement (a diverged run), never a pass.
     ok = math.isfinite(value) and (value >= goal if higher_is_better else value <= goal)
+    if not isinstance(claim, bool):
+        raise ValueError(f"claim must be True or False, got {claim!r}")
     result = Result(name, value, goal, higher_is_better, source, ok,
-                    os.environ.get(NOTEBOOK_ENV))
+                    os.environ.get(NOTEBOOK_ENV), claim)
     print(result.line())  # printed first: a failed write must not lose the measurement
     path = results_path()
     if path is not None:
@@ -117,9 +132,11 @@ def read_results(path: Path | None = None) -> pd.DataFrame:
     """The results file as a DataFrame, keeping the latest row per name."""
     path = Path(path) if path else results_path()
     if path is None or not path.exists():
-        return pd.DataFrame(columns=["name", "value", "target", "source", "ok", "notebook"])
+        return pd.DataFrame(columns=["name", "value", "target", "source", "ok", "notebook", "claim"])
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     frame = pd.DataFrame(rows)
+    # Files written before claims existed hold targets only.
+    frame["claim"] = frame["claim"].fillna(False).astype(bool) if "claim" in frame else False
     return frame.drop_duplicates("name", keep="last").reset_index(drop=True)
 
 
