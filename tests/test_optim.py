@@ -152,6 +152,16 @@ def test_range_test_raises_the_rate_and_stops_on_blow_up():
     assert 1e-5 < best < 1.0
 
 
+def test_suggested_rate_skips_the_first_batches():
+    lrs = np.geomspace(1e-4, 1.0, 30)
+    losses = np.r_[0.5, np.linspace(2.0, 1.0, 24), [1.5, 3, 6, 12, 24]]  # a lucky first batch
+    assert optim.suggest_learning_rate(lrs, losses, skip_start=0) == pytest.approx(1e-5)
+    assert optim.suggest_learning_rate(lrs, losses, skip_start=10) > 1e-3
+    for bad in (-1, 30, 2.5):
+        with pytest.raises(ValueError, match="skip_start"):
+            optim.suggest_learning_rate(lrs, losses, skip_start=bad)
+
+
 def test_ensemble_logits_and_accuracy():
     class Fixed:
         def __init__(self, out):

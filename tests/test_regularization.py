@@ -9,24 +9,28 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-import tensorflow as tf
 
 from dlarch import optim
+from dlarch.neurons import value_and_gradients
 
 RNG = np.random.default_rng(8)
 
 
 def _gradients(layer, x, training):
-    x = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = layer(x, training=training)
-        # A random but fixed weighting of the outputs, so that every output's gradient counts.
-        weighting = np.random.default_rng(0).standard_normal(y.shape).astype("float32")
-        loss = tf.reduce_sum(y * weighting)
-    variables = list(layer.trainable_variables)
-    grads = tape.gradient(loss, [x, *variables])
-    return y.numpy(), [g.numpy() for g in grads]
+    """The layer's output and the gradients of a weighted sum of it, on the active backend.
+
+    The weighting is random but fixed, so that every output's gradient counts. Moving
+    statistics and dropout seeds are passed as state: their updates are kept on JAX too.
+    """
+    weighting = np.random.default_rng(0).standard_normal(x.shape).astype("float32")
+
+    def loss_fn(inputs):
+        y = layer(inputs, training=training)
+        return keras.ops.sum(y * weighting), y
+
+    _, y, grads = value_and_gradients(loss_fn, [x], layer.trainable_variables,
+                                      state=layer.non_trainable_variables)
+    return keras.ops.convert_to_numpy(y), [keras.ops.convert_to_numpy(g) for g in grads]
 
 
 # --- Dropout ---

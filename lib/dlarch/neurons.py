@@ -404,21 +404,24 @@ class MLP:
         return model
 
 
-def value_and_gradients(loss_fn, inputs, weights=()):
+def value_and_gradients(loss_fn, inputs, weights=(), state=()):
     """Automatic differentiation on the active Keras backend.
 
     ``loss_fn(*inputs)`` returns ``(scalar loss, aux)``; the result is
     ``(loss, aux, gradients)`` with one gradient per input, then one per Keras
-    variable in ``weights``. Keras 3 has no backend-neutral gradient function,
-    so this calls each backend's own: ``tf.GradientTape`` on TensorFlow,
-    ``jax.value_and_grad`` on JAX (of a pure function of the inputs and the
-    weights' values, which ``keras.StatelessScope`` substitutes for the
-    variables; variable updates made inside ``loss_fn`` are dropped there).
-    Other backends raise ``NotImplementedError``.
+    variable in ``weights``. ``state`` lists variables that ``loss_fn`` updates
+    rather than differentiates (batch normalisation's moving statistics, a
+    dropout layer's seed): their updates are kept on every backend. Keras 3
+    has no backend-neutral gradient function, so this calls each backend's
+    own: ``tf.GradientTape`` on TensorFlow, ``jax.value_and_grad`` on JAX (of
+    a pure function of the inputs, the weights' values and the state's values,
+    which ``keras.StatelessScope`` substitutes for the variables; the state's
+    new values are written back afterwards, and any other variable update made
+    inside ``loss_fn`` is dropped). Other backends raise ``NotImplementedError``.
     """
     import keras
 
-    inputs, weights = list(inputs), list(weights)
+    inputs, weights, state = list(inputs), list(weights), list(state)
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -431,12 +434,20 @@ def value_and_gradients(loss_fn, inputs, weights=()):
     if backend == "jax":
         import jax
 
-        def pure(input_values, weight_values):
-            with keras.StatelessScope(state_mapping=list(zip(weights, weight_values))):
-                return loss_fn(*input_values)
+        state_values = [v.value for v in state]
 
-        (loss, aux), (d_inputs, d_weights) = jax.value_and_grad(pure, argnums=(0, 1), has_aux=True)(
+        def pure(input_values, weight_values):
+            mapping = list(zip(weights, weight_values)) + list(zip(state, state_values))
+            with keras.StatelessScope(state_mapping=mapping) as scope:
+                loss, aux = loss_fn(*input_values)
+                updated = [scope.get_current_value(v) for v in state]
+            return loss, (aux, updated)
+
+        (loss, (aux, updated)), (d_inputs, d_weights) = jax.value_and_grad(
+            pure, argnums=(0, 1), has_aux=True)(
             [keras.ops.convert_to_tensor(x) for x in inputs], [w.value for w in weights])
+        for variable, value in zip(state, updated):
+            variable.assign(value)
         return loss, aux, list(d_inputs) + list(d_weights)
     raise NotImplementedError(f"value_and_gradients is written for the tensorflow and jax "
                               f"backends, not {backend}")

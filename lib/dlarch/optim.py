@@ -268,22 +268,29 @@ class LearningRateRangeTest(keras.callbacks.Callback):
         self.model.optimizer.learning_rate = self.rate(done)
 
 
-def suggest_learning_rate(learning_rates, losses, *, smoothing: float = 0.9) -> float:
+def suggest_learning_rate(learning_rates, losses, *, smoothing: float = 0.9,
+                          skip_start: int = 10) -> float:
     """A tenth of the rate at which the smoothed range-test loss is lowest (Smith 2017).
 
     The loss Keras logs per batch is already a running mean over the epoch;
-    ``smoothing`` adds an exponential average that ignores spikes.
+    ``smoothing`` adds an exponential average that ignores spikes. The first
+    ``skip_start`` batches are not candidates (as in fastai's ``lr_find``):
+    their average rests on a handful of batches, so one lucky first batch
+    would otherwise make the smallest rate look best.
     """
     lrs = _checks.array("learning_rates", learning_rates, ndim=1)
     raw = _checks.array("losses", losses, ndim=1)
     if len(lrs) != len(raw) or len(lrs) < 2:
         raise ValueError(f"need two or more matching rates and losses, got {len(lrs)} and {len(raw)}")
     beta = _checks.fraction("smoothing", smoothing)
+    skip_start = _checks.non_negative_int("skip_start", skip_start)
+    if skip_start >= len(lrs):
+        raise ValueError(f"skip_start={skip_start} leaves none of the {len(lrs)} rates to choose from")
     smooth, average = [], 0.0
     for i, loss in enumerate(raw, start=1):
         average = beta * average + (1 - beta) * loss
         smooth.append(average / (1 - beta ** i))
-    return float(lrs[int(np.nanargmin(smooth))] / 10)
+    return float(lrs[skip_start + int(np.nanargmin(smooth[skip_start:]))] / 10)
 
 
 # --- Learning-rate schedules ------------------------------------------------------
@@ -490,9 +497,12 @@ class InvertedDropout(keras.layers.Layer):
 
     In training each value is kept with probability ``1 - rate`` and the kept
     values are divided by ``1 - rate``, so every activation keeps its expected
-    value and inference is the identity. The mask is ``uniform >= rate`` drawn
-    from a seeded ``keras.random.SeedGenerator``: on TensorFlow this is the same
-    draw ``keras.layers.Dropout`` makes, so equal seeds give equal masks.
+    value and inference is the identity. The mask comes from one uniform draw
+    of a seeded ``keras.random.SeedGenerator``, kept where the draw is
+    ``>= rate`` on TensorFlow (``tf.nn.experimental.stateless_dropout``'s rule)
+    and ``< 1 - rate`` on JAX (``jax.random.bernoulli``'s): both keep with
+    probability ``1 - rate``, and following each backend's rule makes equal
+    seeds give the masks ``keras.layers.Dropout`` draws.
     """
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs):
@@ -506,7 +516,8 @@ class InvertedDropout(keras.layers.Layer):
             return inputs
         draw = keras.random.uniform(keras.ops.shape(inputs), seed=self.seed_generator,
                                     dtype=inputs.dtype)
-        keep = keras.ops.cast(draw >= self.rate, inputs.dtype)
+        kept = draw < 1.0 - self.rate if keras.backend.backend() == "jax" else draw >= self.rate
+        keep = keras.ops.cast(kept, inputs.dtype)
         return inputs * (1.0 / (1.0 - self.rate)) * keep
 
     def compute_output_shape(self, input_shape):
