@@ -100,6 +100,15 @@ def test_notebook_keeps_exactly_the_outputs_nbval_compares(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
+def test_every_cell_has_a_unique_id(path):
+    # nbformat 4.5 requires cell ids; a cell added by hand without one breaks validation.
+    cells = load(path)["cells"]
+    ids = [cell.get("id") for cell in cells]
+    assert all(ids), f"cells {[i for i, x in enumerate(ids) if not x]} have no id"
+    assert len(set(ids)) == len(ids), "cell ids must be unique within a notebook"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=nb_id)
 def test_notebook_declares_its_kernel_and_language(path):
     # Without these the site builder cannot highlight code and warns (an error under -W).
     meta = load(path)["metadata"]
