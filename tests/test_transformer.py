@@ -307,6 +307,17 @@ def test_gpt_sampling_and_round_trip(rng, tmp_path):
                              max_length=np.int64(4))) == 5
 
 
+def test_next_token_logits_equal_the_model_on_the_unpadded_context(rng):
+    model = T.build_gpt(7, 10, d_model=16, num_heads=2, d_ff=32, num_layers=2, dropout=0.0)
+    for length in (1, 4, 10):
+        context = rng.integers(3, 7, length)
+        expected = np.asarray(model(context[None], training=False))[0, -1]
+        got = T.next_token_logits(model, context, 10, pad_id=0)
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="context"):
+        T.next_token_logits(model, np.arange(11) % 7, 10, pad_id=0)
+
+
 def test_encoder_classifier_and_vit_round_trip(rng, tmp_path):
     clf = T.build_encoder_classifier(7, 9, 2, d_model=16, num_heads=2, d_ff=32, num_layers=1)
     ids = rng.integers(0, 7, (4, 9))
