@@ -24,6 +24,7 @@ import numpy as np
 from keras import layers, ops
 
 from dlarch import _checks
+from dlarch.neurons import value_and_gradients
 from dlarch.training import epochs_for
 
 
@@ -184,8 +185,8 @@ class GAN(keras.Model):
     ``d_loss``, ``g_loss`` and the mean beliefs ``d_real`` = D(x) and
     ``d_fake`` = D(G(z)). Calling the model on noise runs the generator.
 
-    TensorFlow only: the two steps take gradients with ``tf.GradientTape``
-    (the players themselves are plain Keras models and run on any backend).
+    Gradients come from :func:`dlarch.neurons.value_and_gradients`
+    (``tf.GradientTape`` on TensorFlow, ``jax.value_and_grad`` on JAX).
     Saving keeps both players' weights, not the optimizers: call ``compile``
     again after ``keras.saving.load_model``.
 
@@ -225,6 +226,9 @@ class GAN(keras.Model):
             raise ValueError("d_optimizer and g_optimizer must be two different optimizer instances")
         super().compile(**kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
+        if self.built:   # optimizer state must exist before a compiled (JAX) step reads it
+            d_optimizer.build(self.discriminator.trainable_variables)
+            g_optimizer.build(self.generator.trainable_variables)
         self.non_saturating = _check_flag("non_saturating", non_saturating)
 
     @property
@@ -235,31 +239,37 @@ class GAN(keras.Model):
         """Standard normal noise ``(batch_size, latent_dim)`` from the training seed."""
         return keras.random.normal((batch_size, self.latent_dim), seed=self.noise_seed)
 
+    def _state(self):
+        """Variables the steps update without differentiating: batch-norm statistics, seeds."""
+        return (self.generator.non_trainable_variables + self.discriminator.non_trainable_variables
+                + [self.noise_seed.state])
+
     def discriminator_step(self, real):
         """One update of D on ``real`` and as many generated samples; returns (loss, logits)."""
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
+        def loss_fn():
             fake = self.generator(self.noise(ops.shape(real)[0]), training=True)
             real_logits = self.discriminator(real, training=True)
             fake_logits = self.discriminator(fake, training=True)
-            loss = discriminator_loss(real_logits, fake_logits)
+            return discriminator_loss(real_logits, fake_logits), (real_logits, fake_logits)
+
         weights = self.discriminator.trainable_weights
-        self.d_optimizer.apply(tape.gradient(loss, weights), weights)
+        loss, (real_logits, fake_logits), grads = value_and_gradients(
+            loss_fn, [], weights, state=self._state())
+        self.d_optimizer.apply(grads, weights)
         return loss, real_logits, fake_logits
 
     def generator_step(self, batch_size):
         """One update of G through the (fixed) D on ``batch_size`` fresh samples; returns the loss."""
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
+        def loss_fn():
             fake = self.generator(self.noise(batch_size), training=True)
-            loss = generator_loss(self.discriminator(fake, training=True), self.non_saturating)
+            return generator_loss(self.discriminator(fake, training=True), self.non_saturating), None
+
         weights = self.generator.trainable_weights
-        self.g_optimizer.apply(tape.gradient(loss, weights), weights)
+        loss, _, grads = value_and_gradients(loss_fn, [], weights, state=self._state())
+        self.g_optimizer.apply(grads, weights)
         return loss
 
-    def train_step(self, data):
+    def _play_one_round(self, data):
         real = data[0] if isinstance(data, (tuple, list)) else data
         d_loss, real_logits, fake_logits = self.discriminator_step(real)
         g_loss = self.generator_step(ops.shape(real)[0])
@@ -268,6 +278,32 @@ class GAN(keras.Model):
                             ("d_fake", ops.mean(ops.sigmoid(fake_logits)))):
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def train_step(self, *args):
+        """One round of the game. TensorFlow calls it with the batch; Keras's JAX trainer
+        compiles a pure function of the model's state, so on JAX it gets ``(state, batch)``
+        and plays the round on the state's values inside a ``keras.StatelessScope``."""
+        if keras.backend.backend() != "jax":
+            return self._play_one_round(*args)
+        state, data = args
+        trainable, non_trainable, optimizer_values, metrics = state
+        groups = (self.trainable_variables, self.non_trainable_variables, self.metrics_variables)
+        mapping = [pair for group, values in zip(groups, (trainable, non_trainable, metrics))
+                   for pair in zip(group, values)]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            logs = self._play_one_round(data)
+        new = [[scope.get_current_value(v) for v in group] for group in groups]
+        return logs, (new[0], new[1], optimizer_values, new[2])
+
+    @property
+    def non_trainable_variables(self):
+        """The players' and the noise's state; on JAX also both optimizers' variables, which
+        must travel in the state that Keras's JAX trainer threads through its compiled step
+        (it threads only ``self.optimizer``'s, and a GAN has two)."""
+        variables = super().non_trainable_variables
+        if keras.backend.backend() == "jax" and getattr(self, "d_optimizer", None) is not None:
+            variables += self.d_optimizer.variables + self.g_optimizer.variables
+        return variables
 
     def get_config(self):
         return {

@@ -404,6 +404,26 @@ class MLP:
         return model
 
 
+def _nested_stateless_scope(mapping):
+    """``keras.StatelessScope(mapping)`` whose other variables read the enclosing scope's values.
+
+    Keras's own scope falls back to a variable's stored value instead, which a
+    stateless train step (Keras's JAX trainer) has emptied; Keras has no
+    nested variant, hence this one.
+    """
+    import keras
+
+    class NestedStatelessScope(keras.StatelessScope):
+        def get_current_value(self, variable):
+            value = super().get_current_value(variable)
+            outer = getattr(self, "original_scope", None)   # set on entering
+            if value is None and outer is not None:
+                return outer.get_current_value(variable)
+            return value
+
+    return NestedStatelessScope(state_mapping=mapping)
+
+
 def value_and_gradients(loss_fn, inputs, weights=(), state=()):
     """Automatic differentiation on the active Keras backend.
 
@@ -417,7 +437,9 @@ def value_and_gradients(loss_fn, inputs, weights=(), state=()):
     a pure function of the inputs, the weights' values and the state's values,
     which ``keras.StatelessScope`` substitutes for the variables; the state's
     new values are written back afterwards, and any other variable update made
-    inside ``loss_fn`` is dropped). Other backends raise ``NotImplementedError``.
+    inside ``loss_fn`` is dropped). Inside an enclosing ``StatelessScope`` (a
+    stateless train step) every other variable reads that scope's value. Other
+    backends raise ``NotImplementedError``.
     """
     import keras
 
@@ -438,7 +460,7 @@ def value_and_gradients(loss_fn, inputs, weights=(), state=()):
 
         def pure(input_values, weight_values):
             mapping = list(zip(weights, weight_values)) + list(zip(state, state_values))
-            with keras.StatelessScope(state_mapping=mapping) as scope:
+            with _nested_stateless_scope(mapping) as scope:
                 loss, aux = loss_fn(*input_values)
                 updated = [scope.get_current_value(v) for v in state]
             return loss, (aux, updated)
