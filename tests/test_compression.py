@@ -61,7 +61,6 @@ def test_polynomial_schedule_follows_zhu_and_gupta():
         cp.polynomial_sparsity(5, 0.9, begin_step=10, end_step=10)
 
 
-@pytest.mark.tensorflow_only(reason="the pruning callback reads kernels with .numpy() between batches, which a JAX fit traces")
 def test_callback_reaches_final_sparsity_and_pruned_weights_stay_zero():
     keras.utils.set_random_seed(0)
     model = dense_model(units=(16, 3), inputs=6)

@@ -121,6 +121,9 @@ class MagnitudePruning(keras.callbacks.Callback):
                                    self.begin_step, self.end_step)
 
     def on_train_batch_end(self, batch, logs=None):
+        # On JAX, fit keeps the weights in its own state during an epoch; reading
+        # ``self.model`` makes Keras write them back into the variables read below.
+        _ = self.model
         self.step += 1
         due = (self.step - self.begin_step) % self.frequency == 0 or self.step == self.end_step
         if self.begin_step <= self.step <= self.end_step and due:
