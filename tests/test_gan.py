@@ -133,6 +133,13 @@ def test_fit_plays_the_same_rounds_as_steps_called_one_by_one():
         assert not np.array_equal(start, fitted) and np.array_equal(fitted, stepped)
 
 
+def test_evaluate_says_a_gan_has_no_test_loss_and_leaves_the_model_usable():
+    model = _small_gan()
+    with pytest.raises(NotImplementedError, match="sample_quality"):
+        model.evaluate(np.ones((16, 1), "float32"), verbose=0)
+    assert np.asarray(model(np.zeros((2, 3), "float32"))).shape == (2, 1)
+
+
 def _trainable(model):
     return [np.array(w) for w in model.trainable_weights]
 

@@ -187,8 +187,10 @@ class GAN(keras.Model):
 
     Gradients come from :func:`dlarch.neurons.value_and_gradients`
     (``tf.GradientTape`` on TensorFlow, ``jax.value_and_grad`` on JAX).
-    Saving keeps both players' weights, not the optimizers: call ``compile``
-    again after ``keras.saving.load_model``.
+    ``keras.saving.save_model`` keeps both players' weights, not the
+    optimizers: call ``compile`` again after ``keras.saving.load_model``.
+    There is no test loss: ``evaluate`` raises; score samples instead
+    (:func:`sample_quality`, :func:`mode_coverage`).
 
     Args:
         generator: a model from noise ``(latent_dim,)`` to samples.
@@ -226,9 +228,9 @@ class GAN(keras.Model):
             raise ValueError("d_optimizer and g_optimizer must be two different optimizer instances")
         super().compile(**kwargs)
         self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
-        if self.built:   # optimizer state must exist before a compiled (JAX) step reads it
-            d_optimizer.build(self.discriminator.trainable_variables)
-            g_optimizer.build(self.generator.trainable_variables)
+        # Their state must exist before fit's compiled step (on JAX) reads it.
+        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.generator.trainable_variables)
         self.non_saturating = _check_flag("non_saturating", non_saturating)
 
     @property
@@ -294,6 +296,10 @@ class GAN(keras.Model):
             logs = self._play_one_round(data)
         new = [[scope.get_current_value(v) for v in group] for group in groups]
         return logs, (new[0], new[1], optimizer_values, new[2])
+
+    def evaluate(self, *args, **kwargs):
+        raise NotImplementedError("a GAN has no test loss to evaluate; score its samples instead "
+                                  "(gan.sample_quality, gan.mode_coverage)")
 
     @property
     def non_trainable_variables(self):
