@@ -271,7 +271,8 @@ class GAN(keras.Model):
         self.g_optimizer.apply(grads, weights)
         return loss
 
-    def _play_one_round(self, data):
+    def play_round(self, data):
+        """One round of the game on a batch of real samples: a D step, a G step, the metrics."""
         real = data[0] if isinstance(data, (tuple, list)) else data
         d_loss, real_logits, fake_logits = self.discriminator_step(real)
         g_loss = self.generator_step(ops.shape(real)[0])
@@ -286,14 +287,14 @@ class GAN(keras.Model):
         compiles a pure function of the model's state, so on JAX it gets ``(state, batch)``
         and plays the round on the state's values inside a ``keras.StatelessScope``."""
         if keras.backend.backend() != "jax":
-            return self._play_one_round(*args)
+            return self.play_round(*args)
         state, data = args
         trainable, non_trainable, optimizer_values, metrics = state
         groups = (self.trainable_variables, self.non_trainable_variables, self.metrics_variables)
         mapping = [pair for group, values in zip(groups, (trainable, non_trainable, metrics))
                    for pair in zip(group, values)]
         with keras.StatelessScope(state_mapping=mapping) as scope:
-            logs = self._play_one_round(data)
+            logs = self.play_round(data)
         new = [[scope.get_current_value(v) for v in group] for group in groups]
         return logs, (new[0], new[1], optimizer_values, new[2])
 
