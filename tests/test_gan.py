@@ -23,6 +23,30 @@ def test_dcgan_shapes():
     # the intermediate 7x7 and 14x14 maps of the DCGAN
     shapes = [tuple(layer.output.shape[1:]) for layer in generator.layers]
     assert (7, 7, 8) in shapes and (14, 14, 4) in shapes
+    shapes = [tuple(layer.output.shape[1:]) for layer in discriminator.layers]
+    assert (14, 14, 4) in shapes and (7, 7, 8) in shapes and (64,) in shapes
+
+
+@pytest.mark.parametrize("hidden", [64, 0])
+def test_dcgan_discriminator_judges_more_than_small_patches(hidden):
+    """Two pixel blocks 13 pixels apart move the logit jointly through the hidden layer.
+
+    Without it (``hidden=0``) each feature sees 10 pixels and the linear logit
+    adds up patch scores: the interaction term is zero up to rounding.
+    """
+    keras.utils.set_random_seed(3)
+    discriminator = gan.build_dcgan_discriminator(filters=4, hidden=hidden)
+    x = np.random.default_rng(0).random((1, 28, 28, 1)).astype("float32")
+    a, b = np.zeros_like(x), np.zeros_like(x)
+    a[:, 2:6, 2:6], b[:, 18:22, 18:22] = 1.0, 1.0
+    logit = lambda image: float(discriminator(image, training=False)[0, 0])
+    interaction = abs(logit(x + a + b) - logit(x + a) - logit(x + b) + logit(x))
+    effect = abs(logit(x + a) - logit(x))
+    assert effect > 0
+    if hidden:
+        assert interaction > 0.01 * effect
+    else:
+        assert interaction < 1e-4 * effect + 1e-6
 
 
 def test_mlp_shapes():
@@ -360,6 +384,7 @@ BAD_CALLS = [
     ("filters", lambda v: gan.build_dcgan_generator(filters=v), [1, 0, np.inf]),
     ("filters", lambda v: gan.build_dcgan_discriminator(filters=v), [0, 1.5]),
     ("dropout", lambda v: gan.build_dcgan_discriminator(dropout=v), [1.0, -0.1, np.nan]),
+    ("hidden", lambda v: gan.build_dcgan_discriminator(hidden=v), [-1, 2.5]),
     ("input_shape", lambda v: gan.build_dcgan_discriminator(input_shape=v), [(28, 28), (2, 2, 1), (28, -1, 1), 28]),
     ("hidden", lambda v: gan.build_mlp_generator(hidden=v), [0, np.nan]),
     ("output_dim", lambda v: gan.build_mlp_generator(output_dim=v), [0]),

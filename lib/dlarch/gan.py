@@ -95,20 +95,25 @@ def build_dcgan_generator(latent_dim: int = 64, filters: int = 64, name: str = "
 
 
 def build_dcgan_discriminator(input_shape=(28, 28, 1), filters: int = 32, dropout: float = 0.3,
-                              name: str = "discriminator"):
-    """DCGAN discriminator: two strided convolutions with LeakyReLU; uncompiled, one LOGIT out.
+                              hidden: int = 64, name: str = "discriminator"):
+    """DCGAN discriminator: two strided convolutions with LeakyReLU, one hidden layer; one LOGIT out.
 
     Strided convolutions replace pooling and LeakyReLU(0.2) replaces ReLU, as
     in Radford et al. (2016); the output is a logit (no sigmoid), which the
-    losses of this module expect. Unlike the paper, it has no batch
-    normalisation: dropout before the logit regularises it instead (batch
-    statistics of all-real and all-generated batches let a batch-normalised
-    discriminator tell the batches apart by their statistics).
+    losses of this module expect; uncompiled. Two departures from the paper:
+    no batch normalisation, dropout instead (batch statistics of all-real and
+    all-generated batches let a batch-normalised discriminator tell the
+    batches apart by their statistics); and a ``hidden`` layer before the
+    logit. After two 4x4 stride-2 convolutions each feature sees a 10x10
+    patch, so a logit linear in them only adds up patch scores and cannot
+    judge a digit's shape; ``hidden`` LeakyReLU units over the whole map can.
+    ``hidden=0`` leaves it out.
     """
     filters = _checks.positive_int("filters", filters)
     input_shape = _image_shape(input_shape)
     dropout = _checks.fraction("dropout", dropout)
-    return keras.Sequential([
+    hidden = _checks.non_negative_int("hidden", hidden)
+    stack = [
         keras.Input(input_shape),
         layers.Conv2D(filters, 4, strides=2, padding="same"),
         layers.LeakyReLU(0.2),
@@ -116,8 +121,10 @@ def build_dcgan_discriminator(input_shape=(28, 28, 1), filters: int = 32, dropou
         layers.LeakyReLU(0.2),
         layers.Flatten(),
         layers.Dropout(dropout),
-        layers.Dense(1),
-    ], name=name)
+    ]
+    if hidden:
+        stack += [layers.Dense(hidden), layers.LeakyReLU(0.2)]
+    return keras.Sequential(stack + [layers.Dense(1)], name=name)
 
 
 def build_mlp_generator(latent_dim: int = 8, hidden: int = 32, output_dim: int = 1,
