@@ -31,7 +31,7 @@ def test_dcgan_shapes():
 def test_dcgan_discriminator_judges_more_than_small_patches(hidden):
     """Two pixel blocks 13 pixels apart move the logit jointly through the hidden layer.
 
-    Without it (``hidden=0``) each feature sees 10 pixels and the linear logit
+    Without it (``hidden=0``) each feature sees a 10x10 patch and the linear logit
     adds up patch scores: the interaction term is zero up to rounding.
     """
     keras.utils.set_random_seed(3)
@@ -251,6 +251,7 @@ def test_sample_snapshots_follow_fixed_noise():
 @pytest.mark.parametrize("build", [
     lambda: gan.build_dcgan_generator(latent_dim=8, filters=4),
     lambda: gan.build_dcgan_discriminator(filters=4),
+    lambda: gan.build_dcgan_discriminator(filters=4, hidden=0),
 ])
 def test_players_keras_round_trip(build, tmp_path):
     model = build()
@@ -393,6 +394,7 @@ BAD_CALLS = [
     ("seed", lambda v: gan.GAN(_G, _D, latent_dim=2, seed=v), [-1, 0.5, np.nan]),
     ("d_learning_rate", lambda v: gan.make_dcgan(d_learning_rate=v), [0, -1e-3, np.nan, np.inf]),
     ("g_learning_rate", lambda v: gan.make_dcgan(g_learning_rate=v), [0, np.nan]),
+    ("hidden", lambda v: gan.make_dcgan(discriminator_hidden=v), [-2, 0.5]),
     ("n", lambda v: gan.generate_samples(_G, v), [0, -3, 2.0, np.nan]),
     ("seed", lambda v: gan.generate_samples(_G, 3, seed=v), [-1, np.nan]),
     ("noise", lambda v: gan.SampleSnapshots(v, epochs=[1]), [np.zeros(3), [[np.nan, 0.0]]]),
@@ -421,6 +423,7 @@ def test_bad_input_names_the_argument(name, call, value):
 @pytest.mark.parametrize("call", [
     lambda: gan.build_dcgan_generator(latent_dim=np.int64(8), filters=np.int32(4)),
     lambda: gan.build_dcgan_discriminator(filters=np.int64(4), dropout=np.float32(0.25)),
+    lambda: gan.build_dcgan_discriminator(filters=4, hidden=np.int64(0)),
     lambda: gan.generate_samples(_G, np.int64(3), seed=np.int64(1)),
     lambda: gan.ring_of_gaussians(np.int64(5), std=np.float32(0.1), seed=np.uint8(2)),
     lambda: gan.mode_coverage(np.zeros((3, 2)), min_share=np.float64(0.1)),

@@ -105,9 +105,9 @@ def build_dcgan_discriminator(input_shape=(28, 28, 1), filters: int = 32, dropou
     all-generated batches let a batch-normalised discriminator tell the
     batches apart by their statistics); and a ``hidden`` layer before the
     logit. After two 4x4 stride-2 convolutions each feature sees a 10x10
-    patch, so a logit linear in them only adds up patch scores and cannot
-    judge a digit's shape; ``hidden`` LeakyReLU units over the whole map can.
-    ``hidden=0`` leaves it out.
+    patch, so a logit linear in them only adds up position-wise patch scores
+    and cannot relate distant parts of a digit; ``hidden`` LeakyReLU units
+    over the whole map can. ``hidden=0`` leaves it out.
     """
     filters = _checks.positive_int("filters", filters)
     input_shape = _image_shape(input_shape)
@@ -342,21 +342,23 @@ class GAN(keras.Model):
 
 def make_dcgan(d_learning_rate: float = 2e-4, g_learning_rate: float = 2e-3, *,
                latent_dim: int = 64, generator_filters: int = 64, discriminator_filters: int = 32,
-               dropout: float = 0.3, seed: int = 0) -> GAN:
+               dropout: float = 0.3, discriminator_hidden: int = 64, seed: int = 0) -> GAN:
     """The course's DCGAN recipe for 28x28 digits, compiled and ready for ``fit``.
 
     Players from :func:`build_dcgan_generator` and
     :func:`build_dcgan_discriminator` initialised from ``seed`` (so runs that
     differ only in their learning rates start from the same weights), Adam
     with ``beta_1 = 0.5`` for each player (Radford et al. 2016), the
-    non-saturating generator loss.
+    non-saturating generator loss. ``discriminator_hidden`` is the
+    discriminator's ``hidden`` width (0: a logit straight on the convolutions).
     """
     d_learning_rate = _checks.positive_float("d_learning_rate", d_learning_rate)
     g_learning_rate = _checks.positive_float("g_learning_rate", g_learning_rate)
     seed = _checks.non_negative_int("seed", seed)
     keras.utils.set_random_seed(seed)
     model = GAN(build_dcgan_generator(latent_dim, filters=generator_filters),
-                build_dcgan_discriminator(filters=discriminator_filters, dropout=dropout),
+                build_dcgan_discriminator(filters=discriminator_filters, dropout=dropout,
+                                          hidden=discriminator_hidden),
                 latent_dim, seed=seed)
     model.compile(d_optimizer=keras.optimizers.Adam(d_learning_rate, beta_1=0.5),
                   g_optimizer=keras.optimizers.Adam(g_learning_rate, beta_1=0.5))
