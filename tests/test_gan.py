@@ -221,6 +221,23 @@ def test_make_dcgan_is_compiled_and_seeded():
         np.testing.assert_array_equal(np.array(x), np.array(y))
 
 
+def test_make_dcgan_with_xla_plays_the_same_round():
+    """jit_compile=True changes how a round runs, not what it computes. (XLA may draw other
+    random numbers from the same seed, so both models get the same fixed noise here.)"""
+    real = np.random.default_rng(0).random((8, 28, 28, 1)).astype("float32")
+    plain, xla = (gan.make_dcgan(latent_dim=4, generator_filters=4, discriminator_filters=4,
+                                 discriminator_hidden=4, dropout=0.0, seed=1, jit_compile=jit)
+                  for jit in (False, True))
+    assert xla.jit_compile and not plain.jit_compile
+    fixed = np.random.default_rng(1).standard_normal((4, 4)).astype("float32")
+    for model in (plain, xla):
+        model.noise = lambda batch_size: keras.ops.convert_to_tensor(fixed[:batch_size])
+        model.fit(real, epochs=2, batch_size=4, verbose=0, shuffle=False)
+    for x, y in zip(plain.generator.weights + plain.discriminator.weights,
+                    xla.generator.weights + xla.discriminator.weights):
+        np.testing.assert_allclose(np.array(x), np.array(y), rtol=1e-4, atol=1e-5)
+
+
 def test_gan_validates_arguments():
     g, d = gan.build_mlp_generator(latent_dim=3), gan.build_mlp_discriminator()
     with pytest.raises(ValueError, match="latent_dim"):
@@ -395,6 +412,7 @@ BAD_CALLS = [
     ("d_learning_rate", lambda v: gan.make_dcgan(d_learning_rate=v), [0, -1e-3, np.nan, np.inf]),
     ("g_learning_rate", lambda v: gan.make_dcgan(g_learning_rate=v), [0, np.nan]),
     ("hidden", lambda v: gan.make_dcgan(discriminator_hidden=v), [-2, 0.5]),
+    ("jit_compile", lambda v: gan.make_dcgan(jit_compile=v), ["yes", None, np.nan]),
     ("n", lambda v: gan.generate_samples(_G, v), [0, -3, 2.0, np.nan]),
     ("seed", lambda v: gan.generate_samples(_G, 3, seed=v), [-1, np.nan]),
     ("noise", lambda v: gan.SampleSnapshots(v, epochs=[1]), [np.zeros(3), [[np.nan, 0.0]]]),
