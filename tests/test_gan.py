@@ -238,6 +238,22 @@ def test_make_dcgan_with_xla_plays_the_same_round():
         np.testing.assert_allclose(np.array(x), np.array(y), rtol=1e-4, atol=1e-5)
 
 
+def test_make_dcgan_with_xla_moves_the_noise_and_dropout_seeds_every_round():
+    real = np.random.default_rng(0).random((8, 28, 28, 1)).astype("float32")
+    fresh, plain, xla = (gan.make_dcgan(latent_dim=4, generator_filters=4, discriminator_filters=4,
+                                        discriminator_hidden=4, seed=1, jit_compile=jit)
+                         for jit in (False, False, True))
+
+    def seeds(model):   # the noise's and the dropout layer's
+        return [np.asarray(v) for v in model.non_trainable_variables if "seed" in v.path]
+    assert len(seeds(xla)) == 2
+    for model in (plain, xla):
+        model.fit(real, epochs=2, batch_size=4, verbose=0, shuffle=False)
+    for start, by_plain, by_xla in zip(seeds(fresh), seeds(plain), seeds(xla)):
+        assert not np.array_equal(start, by_xla)
+        np.testing.assert_array_equal(by_plain, by_xla)
+
+
 def test_gan_validates_arguments():
     g, d = gan.build_mlp_generator(latent_dim=3), gan.build_mlp_discriminator()
     with pytest.raises(ValueError, match="latent_dim"):
@@ -412,7 +428,7 @@ BAD_CALLS = [
     ("d_learning_rate", lambda v: gan.make_dcgan(d_learning_rate=v), [0, -1e-3, np.nan, np.inf]),
     ("g_learning_rate", lambda v: gan.make_dcgan(g_learning_rate=v), [0, np.nan]),
     ("hidden", lambda v: gan.make_dcgan(discriminator_hidden=v), [-2, 0.5]),
-    ("jit_compile", lambda v: gan.make_dcgan(jit_compile=v), ["yes", None, np.nan]),
+    ("jit_compile", lambda v: gan.make_dcgan(jit_compile=v), ["yes", None, np.nan, 1]),
     ("n", lambda v: gan.generate_samples(_G, v), [0, -3, 2.0, np.nan]),
     ("seed", lambda v: gan.generate_samples(_G, 3, seed=v), [-1, np.nan]),
     ("noise", lambda v: gan.SampleSnapshots(v, epochs=[1]), [np.zeros(3), [[np.nan, 0.0]]]),
