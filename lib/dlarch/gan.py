@@ -109,8 +109,9 @@ def build_dcgan_discriminator(input_shape=(28, 28, 1), filters: int = 16, dropou
     and cannot relate distant parts of a digit; ``hidden`` LeakyReLU units
     over the whole map can. ``hidden=0`` leaves it out. ``filters`` (then
     twice as many) defaults to 16: on the 4,000 offline digits, 32 gave no
-    higher confident share (judged as in notebook 06/02, two seeds, 8,750
-    steps) and cost about 40 % more CPU time per step.
+    consistently higher confident share (judged as in notebook 06/02, 8,750
+    steps: higher for one seed, lower for another) and cost about 40 % more
+    CPU time per step.
     """
     filters = _checks.positive_int("filters", filters)
     input_shape = _image_shape(input_shape)
