@@ -131,6 +131,16 @@ def test_one_fit_step_updates_both_players_and_reports_metrics():
     assert all(np.isfinite(v[0]) for v in history.history.values())
 
 
+def _seeds(model):
+    """The GAN's seed states, the noise's and the dropout layer's: both must move every round."""
+    return [np.asarray(v) for v in model.non_trainable_variables if "seed" in v.path]
+
+
+def _tiny_dcgan(jit_compile, **kwargs):
+    return gan.make_dcgan(latent_dim=4, generator_filters=4, discriminator_filters=4,
+                          discriminator_hidden=4, seed=1, jit_compile=jit_compile, **kwargs)
+
+
 def test_fit_plays_the_same_rounds_as_steps_called_one_by_one():
     """fit's compiled step (a pure function of the model's state on JAX) must carry both
     optimizers' moments, the batch-norm statistics and the noise and dropout seeds from
@@ -149,11 +159,8 @@ def test_fit_plays_the_same_rounds_as_steps_called_one_by_one():
             np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
     for name in ("d_optimizer", "g_optimizer"):
         assert int(getattr(by_fit, name).iterations) == int(getattr(by_hand, name).iterations) == 3
-
-    def seeds(model):   # the noise's and the dropout layer's: both must move on every round
-        return [np.asarray(v) for v in model.non_trainable_variables if "seed" in v.path]
-    assert len(seeds(fresh)) == 2
-    for start, fitted, stepped in zip(seeds(fresh), seeds(by_fit), seeds(by_hand)):
+    assert len(_seeds(fresh)) == 2
+    for start, fitted, stepped in zip(_seeds(fresh), _seeds(by_fit), _seeds(by_hand)):
         assert not np.array_equal(start, fitted) and np.array_equal(fitted, stepped)
 
 
@@ -225,9 +232,7 @@ def test_make_dcgan_with_xla_plays_the_same_round():
     """jit_compile=True changes how a round runs, not what it computes. (XLA may draw other
     random numbers from the same seed, so both models get the same fixed noise here.)"""
     real = np.random.default_rng(0).random((8, 28, 28, 1)).astype("float32")
-    plain, xla = (gan.make_dcgan(latent_dim=4, generator_filters=4, discriminator_filters=4,
-                                 discriminator_hidden=4, dropout=0.0, seed=1, jit_compile=jit)
-                  for jit in (False, True))
+    plain, xla = _tiny_dcgan(False, dropout=0.0), _tiny_dcgan(True, dropout=0.0)
     assert xla.jit_compile and not plain.jit_compile
     fixed = np.random.default_rng(1).standard_normal((4, 4)).astype("float32")
     for model in (plain, xla):
@@ -240,16 +245,11 @@ def test_make_dcgan_with_xla_plays_the_same_round():
 
 def test_make_dcgan_with_xla_moves_the_noise_and_dropout_seeds_every_round():
     real = np.random.default_rng(0).random((8, 28, 28, 1)).astype("float32")
-    fresh, plain, xla = (gan.make_dcgan(latent_dim=4, generator_filters=4, discriminator_filters=4,
-                                        discriminator_hidden=4, seed=1, jit_compile=jit)
-                         for jit in (False, False, True))
-
-    def seeds(model):   # the noise's and the dropout layer's
-        return [np.asarray(v) for v in model.non_trainable_variables if "seed" in v.path]
-    assert len(seeds(xla)) == 2
+    fresh, plain, xla = _tiny_dcgan(False), _tiny_dcgan(False), _tiny_dcgan(True)
+    assert len(_seeds(xla)) == 2
     for model in (plain, xla):
         model.fit(real, epochs=2, batch_size=4, verbose=0, shuffle=False)
-    for start, by_plain, by_xla in zip(seeds(fresh), seeds(plain), seeds(xla)):
+    for start, by_plain, by_xla in zip(_seeds(fresh), _seeds(plain), _seeds(xla)):
         assert not np.array_equal(start, by_xla)
         np.testing.assert_array_equal(by_plain, by_xla)
 
@@ -428,7 +428,7 @@ BAD_CALLS = [
     ("d_learning_rate", lambda v: gan.make_dcgan(d_learning_rate=v), [0, -1e-3, np.nan, np.inf]),
     ("g_learning_rate", lambda v: gan.make_dcgan(g_learning_rate=v), [0, np.nan]),
     ("hidden", lambda v: gan.make_dcgan(discriminator_hidden=v), [-2, 0.5]),
-    ("jit_compile", lambda v: gan.make_dcgan(jit_compile=v), ["yes", None, np.nan, 1]),
+    ("jit_compile", lambda v: gan.make_dcgan(jit_compile=v), ["yes", None, np.nan, 1, np.zeros(2)]),
     ("n", lambda v: gan.generate_samples(_G, v), [0, -3, 2.0, np.nan]),
     ("seed", lambda v: gan.generate_samples(_G, 3, seed=v), [-1, np.nan]),
     ("noise", lambda v: gan.SampleSnapshots(v, epochs=[1]), [np.zeros(3), [[np.nan, 0.0]]]),

@@ -364,11 +364,9 @@ def make_dcgan(d_learning_rate: float = 2e-4, g_learning_rate: float = 2e-3, *,
     d_learning_rate = _checks.positive_float("d_learning_rate", d_learning_rate)
     g_learning_rate = _checks.positive_float("g_learning_rate", g_learning_rate)
     seed = _checks.non_negative_int("seed", seed)
-    if not (isinstance(jit_compile, str) and jit_compile == "auto"):
-        try:
-            jit_compile = _check_flag("jit_compile", jit_compile)
-        except ValueError:
-            raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}") from None
+    if not (isinstance(jit_compile, (bool, np.bool_))
+            or (isinstance(jit_compile, str) and jit_compile == "auto")):
+        raise ValueError(f"jit_compile must be True, False or 'auto', got {jit_compile!r}")
     keras.utils.set_random_seed(seed)
     model = GAN(build_dcgan_generator(latent_dim, filters=generator_filters),
                 build_dcgan_discriminator(filters=discriminator_filters, dropout=dropout,
